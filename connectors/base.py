@@ -1,0 +1,172 @@
+"""Normalised messages and the contract every channel connector keeps.
+
+A connector knows one outside party: how its webhooks are signed and shaped,
+how to send, which errors mean what. It knows nothing of the business.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+
+class Platform(enum.StrEnum):
+    ZALO = "zalo"
+    FACEBOOK = "facebook"
+    TELEGRAM = "telegram"
+    WEBCHAT = "webchat"
+
+
+class EventKind(enum.StrEnum):
+    """What happened, independent of the platform's own event names."""
+
+    TEXT = "text"  # a typed message
+    POSTBACK = "postback"  # a button / quick reply press; ``payload`` holds its payload
+    ATTACHMENT = "attachment"  # image, audio, video, file, sticker, gif, link, business card
+    LOCATION = "location"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
+    SUBMIT_INFO = "submit_info"  # Zalo user_submit_info
+    DELIVERY = "delivery"  # delivery / received receipts
+    READ = "read"  # seen / read receipts
+    ECHO = "echo"  # a message sent by the page/OA itself (by us, or a person in its inbox)
+    COMMENT = "comment"  # a Facebook Page comment
+    UNKNOWN = "unknown"  # stored and acknowledged, never an error
+
+
+#: Kinds a conversation handler answers; the others are stored only.
+CONVERSATIONAL_KINDS = frozenset({EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT,
+                                  EventKind.LOCATION, EventKind.FOLLOW, EventKind.SUBMIT_INFO})
+
+
+@dataclass(slots=True)
+class Attachment:
+    type: str  # image | audio | video | file | sticker | gif | link | business_card | ...
+    url: str | None = None
+    name: str | None = None
+    size: int | None = None
+    thumbnail: str | None = None
+
+
+@dataclass(slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One event from a platform, normalised.
+
+    ``event_id`` is the platform's id used for deduplication (Zalo ``msg_id``,
+    Facebook ``mid``, Telegram ``update_id``, web chat client id). Events without
+    a natural id (follow, receipts) get one derived from their content so that a
+    redelivered event maps to the same id.
+    """
+
+    platform: Platform
+    channel_id: int
+    event_id: str
+    kind: EventKind
+    user_id: str | None  # the citizen's id on the platform (None for page-level events)
+    timestamp_ms: int
+    text: str | None = None
+    payload: str | None = None  # button payload for POSTBACK
+    attachments: list[Attachment] = field(default_factory=list)
+    location: Location | None = None
+    info: dict[str, Any] | None = None  # submitted info, comment details, ...
+    raw_event: str | None = None  # the platform's event name (e.g. "user_send_text")
+    raw: dict[str, Any] | None = None  # the original event JSON, stored for audit
+
+    @property
+    def conversation_key(self) -> str:
+        """Events with the same key are handled in order."""
+        return f"{self.channel_id}:{self.user_id or '-'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Inbound:
+        d = dict(data)
+        d["platform"] = Platform(d["platform"])
+        d["kind"] = EventKind(d["kind"])
+        d["attachments"] = [Attachment(**a) for a in d.get("attachments") or []]
+        if d.get("location"):
+            d["location"] = Location(**d["location"])
+        return cls(**d)
+
+
+@dataclass(slots=True)
+class Button:
+    """A reply button. ``payload`` comes back as a POSTBACK (or a text on Zalo).
+
+    ``url`` makes it a link button, ``phone`` a call button, where the platform can.
+    """
+
+    title: str
+    payload: str | None = None
+    url: str | None = None
+    phone: str | None = None
+
+
+@dataclass(slots=True)
+class Outbound:
+    """One message to send to one recipient on one channel."""
+
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+    image_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outbound:
+        d = dict(data)
+        d["buttons"] = [Button(**b) for b in d.get("buttons") or []]
+        return cls(**d)
+
+
+class SendErrorKind(enum.StrEnum):
+    TRANSIENT = "transient"  # rate limit, 5xx, timeout, temporary: retry with backoff
+    TOKEN = "token"  # access token invalid/expired: refresh then retry once
+    WINDOW = "window"  # outside the interaction window: never retried ("ngoài thời hạn tương tác")
+    PERMANENT = "permanent"  # bad request, user blocked/unavailable, policy: never retried
+    AUTH = "auth"  # credentials revoked (Facebook 190): a person must act
+
+
+class SendError(Exception):
+    """A send that did not succeed, classified for the outbox."""
+
+    def __init__(self, kind: SendErrorKind, code: str, message: str = "", retry_after: float | None = None):
+        super().__init__(f"{kind}: {code} {message}".strip())
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class SendResult:
+    platform_message_id: str | None
+
+
+class WebhookError(Exception):
+    """A webhook request we refuse; ``status`` is the HTTP status to answer (4xx)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class ChannelLike(Protocol):
+    """What a connector reads of a stored channel (storage.models.Channel)."""
+
+    id: int
+    platform: str
+    unit_id: int
+    external_id: str  # OA id, page id, bot id, or web chat slug
+    config: dict[str, Any]  # platform credentials and settings (secrets included; never log)
