@@ -170,3 +170,83 @@ class ChannelLike(Protocol):
     unit_id: int
     external_id: str  # OA id, page id, bot id, or web chat slug
     config: dict[str, Any]  # platform credentials and settings (secrets included; never log)
+
+
+# --- The connector contract (called by the webhook app and the outbox sender) ---
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A budget the outbox respects before a send: at most ``limit`` sends per ``period`` seconds.
+
+    ``key`` names the shared bucket, e.g. ``zalo:app:<app_id>``, ``fb:page:<page_id>``,
+    ``tg:bot:<bot_id>``, ``tg:chat:<bot_id>:<chat_id>``.
+    """
+
+    key: str
+    limit: int
+    period: float  # seconds
+
+
+class Connector(Protocol):
+    """One platform. Stateless per request apart from HTTP clients and token caches."""
+
+    platform: Platform
+
+    def route_id(self, data: Any) -> str | None:
+        """The external id that finds the channel (OA id, page id); None if absent or routed by URL."""
+        ...
+
+    def verify(self, channel: ChannelLike, headers: Any, raw: bytes, data: Any) -> None:
+        """Raise WebhookError(401/403) on a missing or bad signature (400 on a body it cannot read)."""
+        ...
+
+    def parse(self, channel: ChannelLike, data: Any) -> list[Inbound]:
+        """Normalise every event in the body; unknown kinds become EventKind.UNKNOWN."""
+        ...
+
+    async def send(self, channel: ChannelLike, user_id: str, message: Outbound) -> SendResult:
+        """Send one message; raises SendError classified for the outbox."""
+        ...
+
+    def rate_limits(self, channel: ChannelLike, user_id: str) -> list[RateLimit]: ...
+
+    async def close(self) -> None: ...
+
+
+def header(headers: Any, name: str) -> str | None:
+    """A request header, case-insensitively, from a CIMultiDict or a plain dict."""
+    value = headers.get(name)
+    if value is None:
+        lname = name.lower()
+        for k, v in headers.items():
+            if k.lower() == lname:
+                return v
+    return value
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into parts of at most ``limit`` characters, at paragraph, line or word breaks."""
+    text = text or ""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            cut = rest.rfind(sep, limit // 2, limit)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return [p for p in parts if p]
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending with an ellipsis if it was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"

@@ -1,7 +1,7 @@
 """SQLModel tables: the source of truth.
 
 Every schema change goes through an Alembic migration in storage/migrations.
-Times are stored as UTC; they are shown in Asia/Ho_Chi_Minh.
+Times are timezone-aware UTC (sqlmodel's UTCDateTime); they are shown in Asia/Ho_Chi_Minh.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ BIGINT_PK = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class Unit(SQLModel, table=True):
@@ -71,6 +71,8 @@ class ChannelIdentity(SQLModel, table=True):
     last_interaction_at: datetime | None = Field(default=None)
     following: bool | None = Field(default=None)
     consent: bool = Field(default=False)
+    # Conversation state of handlers (e.g. a multi-step form), small JSON.
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:25:37.892005
+Create Date: 2026-11-22 01:30:42.390096
 """
 
 from alembic import op
@@ -143,6 +143,7 @@ def upgrade() -> None:
     sa.Column('last_interaction_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('following', sa.Boolean(), nullable=True),
     sa.Column('consent', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.JSON(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channel.id'], ),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),

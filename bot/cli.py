@@ -1,0 +1,288 @@
+"""The ``coso`` command line: processes, units, channels, outbox, FAQ.
+
+Every command first creates or migrates the database (Alembic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from bot.logsetup import register_channel_secrets, setup_logging
+from bot.settings import Settings
+from storage import repo
+from storage.db import make_async_engine, migrate, session_factory, session_scope
+from storage.models import Channel, Unit
+
+log = logging.getLogger("coso")
+
+
+class CliError(Exception):
+    """A user error: printed without a traceback, exit status 2."""
+
+
+# ---------------------------------------------------------------- processes
+
+async def _run_processes(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> None:
+    from aiohttp import web as aioweb
+
+    from bot.hub import Hub
+    from bot.scheduler import run_scheduler
+    from bot.web import create_app
+    from bot.worker import run_worker
+
+    await _first_start(settings)
+    hub = await Hub.open(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = None
+    tasks = []
+    try:
+        if web:
+            runner = aioweb.AppRunner(create_app(hub), access_log=None)
+            await runner.setup()
+            await aioweb.TCPSite(runner, settings.host, settings.port).start()
+            print(f"Cơ Sở Hub đang chạy tại http://{settings.host}:{settings.port} "
+                  f"(trò chuyện thử: http://{settings.host}:{settings.port}/chat)", flush=True)
+        if worker:
+            tasks.append(asyncio.create_task(run_worker(hub, stop)))
+        if scheduler:
+            tasks.append(asyncio.create_task(run_scheduler(hub, stop)))
+        log.info("ready: web=%s worker=%s scheduler=%s", web, worker, scheduler)
+        await stop.wait()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        await hub.close()
+
+
+async def _first_start(settings: Settings) -> None:
+    from bot.seed import ensure_admin, seed_demo
+
+    engine = make_async_engine(settings.database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            if settings.seed_demo and await seed_demo(session):
+                print("Đã tạo đơn vị mẫu “UBND xã Demo” (mã XA-DEMO) với bộ câu hỏi thường gặp.", flush=True)
+            generated = await ensure_admin(session, settings.admin_password)
+        if generated:
+            print("Tài khoản cán bộ quản trị / staff login: admin / " + generated
+                  + "  (chỉ hiện một lần — hãy lưu lại / shown once, keep it)", flush=True)
+    finally:
+        await engine.dispose()
+
+
+# ---------------------------------------------------------------- database helpers
+
+async def _with_session(settings: Settings, fn: Callable) -> object:  # type: ignore[type-arg]
+    engine = make_async_engine(settings.database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            return await fn(session)
+    finally:
+        await engine.dispose()
+
+
+async def _unit(session, code: str) -> Unit:  # type: ignore[no-untyped-def]
+    unit = await repo.unit_by_code(session, code)
+    if unit is None:
+        raise CliError(f"Không có đơn vị mã {code} / unknown unit {code}")
+    return unit
+
+
+# ---------------------------------------------------------------- unit
+
+async def unit_add(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        if await repo.unit_by_code(session, args.code):
+            raise CliError(f"Đơn vị {args.code} đã có / unit {args.code} exists")
+        parent = await _unit(session, args.parent) if args.parent else None
+        session.add(Unit(code=args.code, name=args.name, kind=args.kind, parent_id=parent.id if parent else None))
+        print(f"Đã thêm đơn vị {args.code} — {args.name} ({args.kind})")
+
+    await _with_session(settings, run)
+
+
+async def unit_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        units = (await session.exec(select(Unit).order_by(col(Unit.id)))).all()
+        by_id = {u.id: u for u in units}
+        for u in units:
+            parent = by_id.get(u.parent_id)
+            print(f"{u.code}\t{u.kind}\t{u.name}\t{parent.code if parent else '-'}")
+
+    await _with_session(settings, run)
+
+
+# ---------------------------------------------------------------- channel
+
+CHANNEL_FIELDS = {
+    "zalo": (["oa_id", "app_id", "oa_secret_key", "app_secret", "access_token", "refresh_token"], "oa_id"),
+    "facebook": (["page_id", "app_secret", "page_token", "verify_token"], "page_id"),
+    "telegram": (["bot_token", "secret_token"], None),
+    "webchat": (["slug"], "slug"),
+}
+
+
+async def channel_add(settings: Settings, args: argparse.Namespace) -> None:
+    fields, external_field = CHANNEL_FIELDS[args.platform]
+    config = {f: getattr(args, f) for f in fields}
+    missing = [f"--{f.replace('_', '-')}" for f, v in config.items() if not v]
+    if missing:
+        raise CliError("Thiếu / missing: " + ", ".join(missing))
+    register_channel_secrets(config)
+    if args.platform == "telegram":
+        external_id = config["bot_token"].split(":", 1)[0]
+        if not external_id.isdigit():
+            raise CliError("Mã bot Telegram không hợp lệ / invalid bot token")
+    else:
+        external_id = config[external_field]  # type: ignore[index]
+    if args.platform == "zalo":
+        config["access_expires_at"] = 0  # unknown: refreshed on first use
+    if args.platform == "webchat":
+        config = {}
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        unit = await _unit(session, args.unit)
+        if await repo.channel_by_external(session, args.platform, external_id):
+            raise CliError(f"Kênh {args.platform} {external_id} đã có / channel exists")
+        channel = Channel(unit_id=unit.id, platform=args.platform, external_id=external_id,
+                          name=args.name or f"{args.platform} {unit.name}", config=config)
+        session.add(channel)
+        await session.flush()
+        print(f"Đã thêm kênh #{channel.id} {args.platform} {external_id} cho {unit.code}")
+        if args.platform == "telegram":
+            print(f"Webhook: {settings.public_url.rstrip('/')}/webhooks/telegram/{channel.id}")
+        elif args.platform == "zalo":
+            print(f"Webhook: {settings.public_url.rstrip('/')}/webhooks/zalo")
+        elif args.platform == "facebook":
+            print(f"Webhook: {settings.public_url.rstrip('/')}/webhooks/facebook")
+        else:
+            print(f"Trang trò chuyện: {settings.public_url.rstrip('/')}/chat/{external_id}")
+
+    await _with_session(settings, run)
+
+
+async def channel_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        units = {u.id: u.code for u in (await session.exec(select(Unit))).all()}
+        for c in (await session.exec(select(Channel).order_by(col(Channel.id)))).all():
+            state = "cần cấp quyền lại" if c.needs_reauth else ("hoạt động" if c.active else "tắt")
+            print(f"#{c.id}\t{c.platform}\t{c.external_id}\t{units.get(c.unit_id)}\t{state}")
+
+    await _with_session(settings, run)
+
+
+# ---------------------------------------------------------------- outbox
+
+async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.queue import make_queue
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        rows = await repo.failed_outbound(session, args.limit)
+        if not rows:
+            print("Không có tin nhắn gửi lỗi / no failed messages")
+        for m in rows:
+            state = "ngoài thời hạn tương tác" if m.status == "window_expired" else "gửi lỗi"
+            when = m.created_at.strftime("%Y-%m-%d %H:%M")
+            print(f"#{m.id}\t{when}\tkênh {m.channel_id}\t{state}\t{m.attempts} lần\t{m.error or ''}\t"
+                  f"{(m.text or '')[:60]!r}")
+
+    await _with_session(settings, run)
+    if args.queue:
+        engine = make_async_engine(settings.database_url)
+        queue = make_queue(settings, engine)
+        await queue.start()
+        try:
+            for name in ("inbound", "outbox"):
+                for dead in await queue.dead_jobs(name, args.limit):
+                    print(f"[{name}] {dead.key}\t{dead.reason}\t{json.dumps(dead.payload, ensure_ascii=False)[:120]}")
+        finally:
+            await queue.close()
+            await engine.dispose()
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="coso", description="Cơ Sở Hub")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help_ in [("serve", "chạy tất cả trong một tiến trình (web, worker, scheduler)"),
+                        ("web", "chỉ nhận webhook và phục vụ web"), ("worker", "chỉ xử lý hàng đợi"),
+                        ("scheduler", "chỉ chạy lịch")]:
+        sp = sub.add_parser(name, help=help_)
+        sp.set_defaults(func=None, process=name)
+
+    unit = sub.add_parser("unit", help="đơn vị").add_subparsers(dest="action", required=True)
+    ua = unit.add_parser("add")
+    ua.add_argument("code")
+    ua.add_argument("name")
+    ua.add_argument("--parent")
+    ua.add_argument("--kind", choices=["province", "commune", "village"], default="commune")
+    ua.set_defaults(func=unit_add)
+    unit.add_parser("list").set_defaults(func=unit_list)
+
+    channel = sub.add_parser("channel", help="kênh").add_subparsers(dest="action", required=True)
+    ca = channel.add_parser("add").add_subparsers(dest="platform", required=True)
+    for platform, (fields, _) in CHANNEL_FIELDS.items():
+        cp = ca.add_parser(platform)
+        cp.add_argument("--unit", required=True)
+        cp.add_argument("--name")
+        for f in fields:
+            cp.add_argument("--" + f.replace("_", "-"), dest=f)
+        cp.set_defaults(func=channel_add)
+    channel.add_parser("list").set_defaults(func=channel_list)
+
+    outbox = sub.add_parser("outbox", help="tin gửi đi").add_subparsers(dest="action", required=True)
+    of = outbox.add_parser("failed", help="tin gửi lỗi (dead letter) và ngoài thời hạn tương tác")
+    of.add_argument("--limit", type=int, default=100)
+    of.add_argument("--queue", action="store_true", help="cũng liệt kê việc hỏng trong hàng đợi")
+    of.set_defaults(func=outbox_failed)
+
+    from bot import faq_cli
+
+    faq_cli.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    setup_logging(settings.log_level)
+    try:
+        if getattr(args, "command", None) == "faq" and getattr(args, "action", None) == "eval":
+            return int(args.func(settings, args) or 0)  # in-memory, no database
+        migrate(settings.database_url)
+        if getattr(args, "process", None):
+            p = args.process
+            asyncio.run(_run_processes(settings, web=p in ("serve", "web"), worker=p in ("serve", "worker"),
+                                       scheduler=p in ("serve", "scheduler")))
+            return 0
+        result = args.func(settings, args)
+        if isinstance(result, Awaitable):
+            result = asyncio.run(result)  # type: ignore[arg-type]
+        return int(result or 0)
+    except CliError as exc:
+        print(f"Lỗi / error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "CliError", "Path"]

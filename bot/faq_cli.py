@@ -1,0 +1,182 @@
+"""``coso faq``: import, export, ask, gaps, handovers, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.settings import Settings
+from storage.models import FaqEntry, FaqQuery, utcnow
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _cli():  # late import: bot.cli imports this module
+    from bot import cli
+
+    return cli
+
+
+async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.faq.kb_io import KbImportError, read_kb
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise _cli().CliError(f"Không tìm thấy tệp {path} / file not found")
+    try:
+        entries = read_kb(path.read_bytes(), path.name)
+    except KbImportError as exc:
+        print("Không nhập được tệp; chưa có gì thay đổi / import refused, nothing changed:", file=sys.stderr)
+        for line, message in exc.errors:
+            print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
+                  file=sys.stderr)
+        return 2
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        unit = await _cli()._unit(session, args.unit)
+        existing = {e.ext_id: e for e in (await session.exec(select(FaqEntry).where(
+            FaqEntry.unit_id == unit.id))).all()}
+        added = updated = 0
+        for entry in entries:
+            row = existing.get(entry.id)
+            if row is None:
+                row = FaqEntry(unit_id=unit.id, ext_id=entry.id, question=entry.question, answer=entry.answer)
+                added += 1
+            else:
+                updated += 1
+            row.question, row.variants, row.answer = entry.question, list(entry.variants), entry.answer
+            row.category, row.attachment, row.active, row.updated_at = (entry.category, entry.attachment,
+                                                                       True, utcnow())
+            session.add(row)
+        print(f"Đã nhập {len(entries)} mục cho {unit.code}: {added} mới, {updated} cập nhật.")
+
+    await _cli()._with_session(settings, run)
+    return 0
+
+
+async def faq_export(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.faq.engine import KbEntry
+    from handlers.faq.kb_io import write_kb_csv
+
+    async def run(session) -> bytes:  # type: ignore[no-untyped-def]
+        unit = await _cli()._unit(session, args.unit)
+        rows = (await session.exec(select(FaqEntry).where(FaqEntry.unit_id == unit.id)
+                                   .order_by(col(FaqEntry.id)))).all()
+        return write_kb_csv([KbEntry(id=r.ext_id, question=r.question, variants=list(r.variants), answer=r.answer,
+                                     category=r.category, attachment=r.attachment) for r in rows])
+
+    data = await _cli()._with_session(settings, run)
+    if args.output:
+        Path(args.output).write_bytes(data)  # type: ignore[arg-type]
+    else:
+        sys.stdout.buffer.write(data)  # type: ignore[arg-type]
+    return 0
+
+
+async def faq_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.faq_chat import FaqService
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        unit = await _cli()._unit(session, args.unit)
+        index = await FaqService().index_for(session, unit)
+        result = index.ask(args.question)
+        print(f"Chuẩn hoá: {result.normalized}")
+        print(f"Quyết định: {result.decision}" + (f" — {result.reply}" if result.reply else ""))
+        for m in result.matches:
+            print(f"  {m.score:.3f}  [{m.entry.id}] {m.entry.question}")
+
+    await _cli()._with_session(settings, run)
+    return 0
+
+
+async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        unit = await _cli()._unit(session, args.unit)
+        stmt = (select(FaqQuery.normalized, FaqQuery.outcome, func.count(), func.max(FaqQuery.text))
+                .where(FaqQuery.unit_id == unit.id, col(FaqQuery.outcome).in_(["suggested", "unanswered"]))
+                .group_by(FaqQuery.normalized, FaqQuery.outcome).order_by(func.count().desc()).limit(args.limit))
+        rows = (await session.exec(stmt)).all()
+        if not rows:
+            print("Chưa có câu hỏi nào chưa được trả lời / no gaps recorded")
+        for _normalized, outcome, count, sample in rows:
+            label = "chưa trả lời được" if outcome == "unanswered" else "chưa chắc chắn"
+            print(f"{count}\t{label}\t{sample}")
+
+    await _cli()._with_session(settings, run)
+    return 0
+
+
+async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        unit = await _cli()._unit(session, args.unit)
+        rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit.id,
+                                                          FaqQuery.outcome == "handover")
+                                   .order_by(col(FaqQuery.id).desc()).limit(args.limit))).all()
+        if not rows:
+            print("Chưa có câu hỏi nào chuyển cho cán bộ / no handovers")
+        for q in rows:
+            when = q.created_at.replace(tzinfo=UTC).astimezone(VN).strftime("%d/%m/%Y %H:%M")
+            print(f"#{q.id}\t{when}\tcông dân {q.citizen_id}\tkênh {q.channel_id}\t{q.text}")
+
+    await _cli()._with_session(settings, run)
+    return 0
+
+
+def faq_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.faq.evaluate import evaluate, format_report, read_cases
+    from handlers.faq.kb_io import KbImportError, read_kb
+
+    kb_path, cases_path = Path(args.kb), Path(args.cases)
+    for p in (kb_path, cases_path):
+        if not p.is_file():
+            raise _cli().CliError(f"Không tìm thấy tệp {p} / file not found")
+    try:
+        kb = read_kb(kb_path.read_bytes(), kb_path.name)
+    except KbImportError as exc:
+        for line, message in exc.errors:
+            print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
+                  file=sys.stderr)
+        return 2
+    try:
+        cases = read_cases(cases_path.read_bytes())
+    except ValueError as exc:
+        raise _cli().CliError(str(exc)) from None
+    result = evaluate(kb, cases)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_report(result))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    faq = sub.add_parser("faq", help="hỏi đáp thủ tục").add_subparsers(dest="action", required=True)
+    p = faq.add_parser("import", help="nhập CSV/XLSX: id,question,variants,answer[,category,attachment]")
+    p.add_argument("file")
+    p.add_argument("--unit", required=True)
+    p.set_defaults(func=faq_import)
+    p = faq.add_parser("export")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--output", "-o")
+    p.set_defaults(func=faq_export)
+    p = faq.add_parser("ask")
+    p.add_argument("question")
+    p.add_argument("--unit", required=True)
+    p.set_defaults(func=faq_ask)
+    for name, fn in (("gaps", faq_gaps), ("handovers", faq_handovers)):
+        p = faq.add_parser(name)
+        p.add_argument("--unit", required=True)
+        p.add_argument("--limit", type=int, default=50)
+        p.set_defaults(func=fn)
+    p = faq.add_parser("eval")
+    p.add_argument("--kb", required=True)
+    p.add_argument("--cases", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=faq_eval)

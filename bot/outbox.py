@@ -1,0 +1,108 @@
+"""Outbound side of the worker: rate limit, send, record; retry transient failures; dead-letter the rest.
+
+A message row moves ``pending → sent`` (or ``window_expired`` / ``failed``) once.
+The row is checked before sending and written right after, so a crash after the
+send was recorded never sends it again. (A crash between the platform's answer and
+the record can still repeat that one send; no platform offers an idempotent send.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from bot.hub import Hub
+from bot.queue import Job
+from connectors.base import Outbound, SendError, SendErrorKind
+from connectors.windows import WINDOW_EXPIRED_NOTE, window_open
+from storage.db import session_scope
+from storage.models import Channel, ChannelIdentity, Message, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNEL_NEEDS_REAUTH = "kênh cần được cấp quyền lại"
+CHANNEL_INACTIVE = "kênh đã tắt"
+
+
+def backoff_delay(hub: Hub, attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter; the platform's retry_after wins when larger."""
+    base = min(hub.settings.retry_max_delay, hub.settings.retry_base_delay * 2 ** max(0, attempt - 1))
+    delay = base * (0.5 + random.random() / 2)
+    return max(delay, retry_after or 0.0)
+
+
+async def _finish(hub: Hub, message_id: int, status: str, *, error: str | None = None,
+                  platform_id: str | None = None, attempts: int | None = None) -> None:
+    async with session_scope(hub.sessions) as session:
+        msg = await session.get(Message, message_id)
+        if msg is None:
+            return
+        msg.status = status
+        msg.error = error[:500] if error else None
+        if platform_id is not None:
+            msg.platform_id = platform_id
+        if attempts is not None:
+            msg.attempts = attempts
+        if status == "sent":
+            msg.sent_at = utcnow()
+        session.add(msg)
+
+
+async def send_job(hub: Hub, job: Job) -> None:
+    """Handle one outbox job: the queue job is acked, retried or dead-lettered here."""
+    message_id = int(job.payload["message_id"])
+    async with hub.sessions() as session:
+        msg = await session.get(Message, message_id)
+        channel = await session.get(Channel, msg.channel_id) if msg else None
+        identity = await session.get(ChannelIdentity, msg.identity_id) if msg and msg.identity_id else None
+    if msg is None or msg.status != "pending" or channel is None or identity is None:
+        await hub.queue.ack(job)  # already sent or decided: exactly once
+        return
+    if not channel.active or channel.needs_reauth:
+        note = CHANNEL_NEEDS_REAUTH if channel.needs_reauth else CHANNEL_INACTIVE
+        await _finish(hub, message_id, "failed", error=note, attempts=job.attempts)
+        await hub.queue.dead(job, note)
+        return
+    if not window_open(channel.platform, identity.last_interaction_at, utcnow()):
+        await _finish(hub, message_id, "window_expired", error=WINDOW_EXPIRED_NOTE)
+        await hub.queue.ack(job)
+        return
+
+    connector = hub.connectors[channel.platform]
+    for limit in connector.rate_limits(channel, identity.platform_user_id):
+        wait = await hub.limiter.acquire(limit.key, limit.limit, limit.period)
+        if wait > 0:
+            await asyncio.sleep(wait)
+    try:
+        result = await connector.send(channel, identity.platform_user_id, Outbound.from_dict(msg.body))
+    except SendError as exc:
+        await _failed(hub, job, message_id, exc)
+        return
+    except (TimeoutError, OSError) as exc:
+        await _failed(hub, job, message_id, SendError(SendErrorKind.TRANSIENT, type(exc).__name__, str(exc)))
+        return
+    await _finish(hub, message_id, "sent", platform_id=result.platform_message_id, attempts=job.attempts)
+    await hub.queue.ack(job)
+
+
+async def _failed(hub: Hub, job: Job, message_id: int, exc: SendError) -> None:
+    if exc.kind == SendErrorKind.WINDOW:
+        await _finish(hub, message_id, "window_expired", error=f"{WINDOW_EXPIRED_NOTE} ({exc.code})",
+                      attempts=job.attempts)
+        await hub.queue.ack(job)
+        return
+    if exc.kind == SendErrorKind.TRANSIENT and job.attempts < hub.settings.send_max_attempts:
+        delay = backoff_delay(hub, job.attempts, exc.retry_after)
+        log.warning("send of message %s failed (%s), retry %d in %.1fs", message_id, exc.code, job.attempts, delay)
+        async with session_scope(hub.sessions) as session:
+            msg = await session.get(Message, message_id)
+            if msg is not None:
+                msg.attempts, msg.error = job.attempts, f"{exc.code}: {exc.message}"[:500]
+                session.add(msg)
+        await hub.queue.retry(job, delay)
+        return
+    reason = f"{exc.kind}: {exc.code} {exc.message}".strip()
+    log.error("send of message %s failed permanently: %s", message_id, reason)
+    await _finish(hub, message_id, "failed", error=reason, attempts=job.attempts)
+    await hub.queue.dead(job, reason)

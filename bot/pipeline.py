@@ -1,0 +1,109 @@
+"""Inbound side of the worker: deduplicate → store → dispatch → record replies → queue them.
+
+Exactly-once: the inbound message row is unique per (channel, platform id); the
+replies are written in the same transaction that marks it handled, each with an
+idempotency key. A redelivered event finds its row handled and only re-queues
+replies that are still pending, so a crash anywhere after the commit neither
+loses nor duplicates a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.hub import Hub
+from connectors.base import EventKind, Inbound
+from handlers.base import Context
+from storage import repo
+from storage.db import session_scope
+from storage.models import Channel, Message, Unit, utcnow
+
+log = logging.getLogger(__name__)
+
+INBOUND = "inbound"
+OUTBOX = "outbox"
+
+#: Events that come from the citizen and so open the interaction window.
+USER_INITIATED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION,
+                  EventKind.FOLLOW, EventKind.SUBMIT_INFO, EventKind.COMMENT}
+#: Events a handler answers.
+ANSWERED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION, EventKind.FOLLOW,
+            EventKind.SUBMIT_INFO}
+
+
+def inbound_job(event: Inbound) -> tuple[str, dict]:
+    return event.conversation_key, {"event": event.to_dict()}
+
+
+async def handle_inbound(hub: Hub, payload: dict) -> None:
+    event = Inbound.from_dict(payload["event"])
+    reply_ids: list[tuple[str, int]] = []
+    try:
+        async with session_scope(hub.sessions) as session:
+            reply_ids = await _process(hub, session, event)
+    except IntegrityError:
+        # The same event is being stored by another worker right now: it will do the work.
+        log.info("duplicate inbound %s on channel %s skipped", event.event_id, event.channel_id)
+        return
+    if reply_ids:
+        await hub.queue.enqueue_many(OUTBOX, [(key, {"message_id": mid}) for key, mid in reply_ids])
+
+
+async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, int]]:
+    key = event.conversation_key
+    stored = await repo.inbound_message(session, event.channel_id, event.event_id)
+    if stored is not None and stored.status != "received":
+        # Seen before (platform retry, or our crash after commit): re-queue what was not sent yet.
+        return [(key, m.id) for m in await repo.pending_replies(session, stored.id)]  # type: ignore[misc]
+
+    channel = await session.get(Channel, event.channel_id)
+    if channel is None:
+        log.warning("event for deleted channel %s dropped", event.channel_id)
+        return []
+    unit = await session.get(Unit, channel.unit_id)
+    assert unit is not None
+
+    identity = citizen = None
+    if event.user_id and event.kind not in (EventKind.ECHO,):
+        identity, citizen = await repo.identity_for(session, channel, event.user_id)
+        at = datetime.fromtimestamp(event.timestamp_ms / 1000, UTC) if event.timestamp_ms else utcnow()
+        if event.kind in USER_INITIATED and (identity.last_interaction_at is None
+                                             or at > identity.last_interaction_at):
+            identity.last_interaction_at = at
+        if event.kind == EventKind.FOLLOW:
+            identity.following = True
+        elif event.kind == EventKind.UNFOLLOW:
+            identity.following = False
+        session.add(identity)
+
+    if stored is None:
+        stored = Message(direction="in", channel_id=channel.id, unit_id=unit.id,
+                         citizen_id=citizen.id if citizen else None,
+                         identity_id=identity.id if identity else None, platform_id=event.event_id,
+                         kind=event.kind.value, text=event.text,
+                         body={"event": event.raw_event, "payload": event.payload, "raw": event.raw},
+                         status="received")
+        session.add(stored)
+        await session.flush()
+
+    replies = []
+    if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active:
+        ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
+                      session=session, services=hub.services)
+        replies = await hub.dispatcher.dispatch(ctx)
+        session.add(identity)
+    stored.status = "handled" if replies or event.kind in ANSWERED else "ignored"
+    session.add(stored)
+
+    out_rows = []
+    for i, reply in enumerate(replies):
+        row = Message(direction="out", channel_id=channel.id, unit_id=unit.id, citizen_id=citizen.id,
+                      identity_id=identity.id, idempotency_key=f"reply:{stored.id}:{i}", kind="text",
+                      text=reply.text, body=reply.to_dict(), status="pending", reply_to_id=stored.id)
+        session.add(row)
+        out_rows.append(row)
+    await session.flush()
+    return [(key, row.id) for row in out_rows]  # type: ignore[misc]

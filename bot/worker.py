@@ -1,0 +1,67 @@
+"""Worker loops: claim jobs from "inbound" and "outbox", handle them, never die of one bad job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from bot.hub import Hub
+from bot.outbox import backoff_delay, send_job
+from bot.pipeline import INBOUND, OUTBOX, handle_inbound
+from bot.queue import Job
+
+log = logging.getLogger(__name__)
+
+#: A job that keeps crashing its handler is dead-lettered after this many attempts.
+MAX_HANDLER_ATTEMPTS = 5
+
+
+def consumer_name(role: str, n: int) -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{role}-{n}"
+
+
+async def _inbound_job(hub: Hub, job: Job) -> None:
+    await handle_inbound(hub, job.payload)
+    await hub.queue.ack(job)
+
+
+async def _run_loop(hub: Hub, queue: str, consumer: str, stop: asyncio.Event) -> None:
+    handler = _inbound_job if queue == INBOUND else send_job
+    while not stop.is_set():
+        try:
+            job = await hub.queue.claim(queue, consumer, timeout=1.0)
+        except Exception:
+            log.exception("claim from %s failed; retrying", queue)
+            await asyncio.sleep(1.0)
+            continue
+        if job is None:
+            continue
+        try:
+            await handler(hub, job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("job %s on %s failed (attempt %d)", job.id, queue, job.attempts)
+            try:
+                if job.attempts >= MAX_HANDLER_ATTEMPTS:
+                    await hub.queue.dead(job, f"{type(exc).__name__}: {exc}"[:500])
+                else:
+                    await hub.queue.retry(job, backoff_delay(hub, job.attempts))
+            except Exception:
+                log.exception("could not reschedule job %s; its lease will expire", job.id)
+
+
+async def run_worker(hub: Hub, stop: asyncio.Event, concurrency: int | None = None) -> None:
+    """Run ``concurrency`` loops per queue until ``stop`` is set."""
+    n = concurrency or hub.settings.workers
+    tasks = [asyncio.create_task(_run_loop(hub, q, consumer_name(q, i), stop), name=f"{q}-{i}")
+             for q in (INBOUND, OUTBOX) for i in range(n)]
+    log.info("worker started: %d loops per queue", n)
+    try:
+        await stop.wait()
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

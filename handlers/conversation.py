@@ -1,0 +1,51 @@
+"""The citizen conversation: which handler answers what, in order."""
+
+from __future__ import annotations
+
+from connectors.base import Button, EventKind, Outbound
+from handlers import menu
+from handlers.base import Context, Dispatcher, FnHandler
+
+FAQ_PROMPT = ("Hỏi đáp thủ tục: bạn hãy gõ câu hỏi của mình, ví dụ “làm căn cước công dân cần giấy tờ gì”, "
+              "“đăng ký khai sinh cho con”, “xin xác nhận tình trạng hôn nhân”. Gõ không dấu cũng được ạ.")
+
+NOT_UNDERSTOOD = ("Xin lỗi, mình chưa hiểu ý bạn. Bạn có thể chọn một mục bên dưới, "
+                  "hoặc gõ “menu” để xem lại các lựa chọn.")
+
+
+def _is_payload(value: str):
+    return lambda ctx: ctx.payload == value
+
+
+async def faq_prompt(ctx: Context) -> list[Outbound]:
+    ctx.set_state(mode="faq")
+    return [Outbound(text=FAQ_PROMPT, buttons=[Button("Về menu chính", menu.MENU)])]
+
+
+async def not_understood(ctx: Context) -> list[Outbound]:
+    return [menu.menu_message(ctx.unit.name, intro=NOT_UNDERSTOOD)]
+
+
+def _is_text(ctx: Context) -> bool:
+    return ctx.event.kind == EventKind.TEXT and bool(ctx.text)
+
+
+def _is_conversational(ctx: Context) -> bool:
+    return ctx.event.kind in (EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION)
+
+
+def build_dispatcher() -> Dispatcher:
+    try:
+        from handlers.faq_chat import FaqHandler, FaqPostbackHandler
+    except ImportError:
+        return Dispatcher([FnHandler(menu.is_menu_request, menu.show_menu),
+                           FnHandler(_is_payload(menu.FAQ), faq_prompt),
+                           FnHandler(menu.is_coming_soon, menu.coming_soon)])
+    return Dispatcher([
+        FnHandler(menu.is_menu_request, menu.show_menu),
+        FnHandler(_is_payload(menu.FAQ), faq_prompt),
+        FnHandler(menu.is_coming_soon, menu.coming_soon),
+        FaqPostbackHandler(),
+        FaqHandler(),  # any other text is a question
+        FnHandler(_is_conversational, not_understood),
+    ])

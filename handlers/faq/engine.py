@@ -1,0 +1,406 @@
+"""FAQ matching engine: an in-memory index over a knowledge base and a calibrated decision.
+
+Pipeline for a query:
+
+1. :mod:`normalize` expands teencode/abbreviations, removes diacritics (keeping a tone-placement
+   independent accent key), and folds synonymous concepts (``sổ hồng`` = ``bìa đỏ`` = ``sổ đỏ``).
+2. Small talk (greetings, thanks, "ok", "dc r") is answered politely before any matching.
+3. Unknown syllables are corrected against the knowledge-base vocabulary (Telex leftovers,
+   teen letters, OSA edit distance 1–2 with rapidfuzz).
+4. Entries are scored with an IDF-weighted cosine over word unigrams and bigrams, against the
+   question and every variant separately (max), and against the whole entry (bag of all
+   phrasings, plus a weak contribution of the answer text).  Content words the knowledge base
+   has never seen, or seen only with other diacritics ("giá" vs "gia"), weigh against.
+5. The decision (answer / suggest / none) uses the top score and its margin over the next
+   distinct entry; the confidence reported is a logistic calibration of both.
+
+The index is immutable after :meth:`FaqIndex.build`; :meth:`FaqIndex.ask` only reads it (the
+caches used are thread-safe), so one index can serve many threads.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from . import normalize as nz
+
+__all__ = ["KbEntry", "FaqMatch", "FaqResult", "FaqIndex", "Thresholds"]
+
+
+@dataclass
+class KbEntry:
+    id: str
+    question: str
+    variants: list[str] = field(default_factory=list)
+    answer: str = ""
+    category: str | None = None
+    attachment: str | None = None
+    tier: int = 0  # 0 = the commune's own entry, 1 = inherited from the province
+    active: bool = True
+    updated_at: str | None = None
+
+
+@dataclass
+class FaqMatch:
+    entry: KbEntry
+    score: float
+
+
+@dataclass
+class FaqResult:
+    decision: str  # "answer" | "suggest" | "chitchat" | "none"
+    normalized: str
+    matches: list[FaqMatch]
+    reply: str | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.55  # minimum raw similarity to answer ...
+    margin: float = 0.08  # ... and minimum lead over the next distinct entry
+    sure: float = 0.80  # answer regardless of margin above this similarity (if margin > sure_margin)
+    sure_margin: float = 0.03
+    suggest: float = 0.30  # below this: nothing plausible -> "none"
+    suggest_ratio: float = 0.6  # a suggestion must score at least this share of the best
+
+
+BIGRAM_WEIGHT = 0.8
+ANSWER_WEIGHT = 0.25  # weight of answer-text terms inside the entry bag
+OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest known word
+ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
+
+
+FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
+CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
+
+
+def _mult(p: str) -> float:
+    if p in nz.CONCEPT_TOKENS:
+        return CONCEPT_WEIGHT
+    if p in nz.FUNCTION:
+        return FUNCTION_WEIGHT
+    return 1.0
+
+
+def _term_weight(t: str, idf: float) -> float:
+    if " " in t:
+        a, b = t.split(" ", 1)
+        return idf * BIGRAM_WEIGHT * (_mult(a) + _mult(b)) / 2
+    return idf * _mult(t)
+
+
+def _terms(plains: list[str]) -> list[str]:
+    out = list(dict.fromkeys(plains))
+    for a, b in zip(plains, plains[1:], strict=False):
+        out.append(a + " " + b)
+    return out
+
+
+class FaqIndex:
+    """Immutable search index.  Build with :meth:`build`, query with :meth:`ask`."""
+
+    def __init__(self) -> None:
+        self.entries: list[KbEntry] = []
+        self.thresholds = Thresholds()
+        self._idf: dict[str, float] = {}
+        self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
+        self._doc_entry: list[int] = []
+        self._doc_norm: list[float] = []
+        self._bag_postings: dict[str, list[tuple[int, float]]] = {}
+        self._bag_norm: list[float] = []
+        self._raw_vocab: dict[str, int] = {}  # syllable -> frequency (questions, variants, answers)
+        self._raw_bigrams: set[str] = set()
+        self._raw_vocab_list: list[str] = []
+        self._acc_keys: dict[str, set[str]] = {}
+        self._qkey: list[str] = []  # normalised question per entry (to detect duplicates)
+        self._max_idf = 1.0
+        self._fix_cache: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(cls, entries: list[KbEntry], thresholds: Thresholds | None = None) -> FaqIndex:
+        self = cls()
+        if thresholds is not None:
+            self.thresholds = thresholds
+        active = [e for e in entries if getattr(e, "active", True)]
+        # commune's own entries first: ties in score are then resolved in their favour
+        active.sort(key=lambda e: e.tier)
+        self.entries = active
+        n = len(active)
+
+        field_terms: list[tuple[int, list[str]]] = []
+        entry_terms: list[set[str]] = []
+        answer_terms: list[set[str]] = []
+        df: dict[str, int] = defaultdict(int)
+        raw_vocab: dict[str, int] = defaultdict(int)
+        acc_keys: dict[str, set[str]] = defaultdict(set)
+
+        def note_raw(text: str) -> None:
+            raw = nz.analyse_raw(text)
+            for t in raw:
+                raw_vocab[t.plain] += 1
+                if t.acc is not None:
+                    acc_keys[t.plain].add(_acc_fold(t.acc))
+            for a, b in zip(raw, raw[1:], strict=False):
+                self._raw_bigrams.add(a.plain + " " + b.plain)
+
+        for k, e in enumerate(active):
+            seen: set[str] = set()
+            phrasings = [e.question, *[v for v in e.variants if v and v.strip()]]
+            for text in phrasings:
+                note_raw(text)
+                plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
+                if not plains:
+                    continue
+                terms = _terms(plains)
+                field_terms.append((k, terms))
+                seen.update(terms)
+            if e.category:
+                note_raw(e.category)
+            for t in seen:
+                df[t] += 1
+            entry_terms.append(seen)
+            note_raw(e.answer or "")
+            ans = {t.plain for t in nz.content_tokens(nz.analyse(e.answer or ""))}
+            answer_terms.append(ans - seen)
+            self._qkey.append(nz.normalize_plain(e.question))
+
+        for k in range(n):
+            for t in answer_terms[k]:
+                df.setdefault(t, 0)
+        idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        # answer-only words: df counted over answers is not comparable, treat as rare-ish
+        self._idf = idf
+        self._max_idf = math.log(1.0 + (n + 0.5) / 0.5) if n else 1.0
+
+        def w(t: str) -> float:
+            return _term_weight(t, idf.get(t, self._max_idf))
+
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for k, terms in field_terms:
+            doc = len(self._doc_entry)
+            self._doc_entry.append(k)
+            norm = 0.0
+            for t in terms:
+                wt = w(t)
+                postings[t].append((doc, wt))
+                norm += wt * wt
+            self._doc_norm.append(math.sqrt(norm) or 1.0)
+        bag_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for k in range(n):
+            norm = 0.0
+            for t in entry_terms[k]:
+                wt = w(t)
+                bag_postings[t].append((k, wt))
+                norm += wt * wt
+            for t in answer_terms[k]:
+                if " " in t:
+                    continue
+                wt = w(t) * ANSWER_WEIGHT
+                bag_postings[t].append((k, wt))
+                norm += wt * wt
+            self._bag_norm.append(math.sqrt(norm) or 1.0)
+        self._postings = dict(postings)
+        self._bag_postings = dict(bag_postings)
+        self._raw_vocab = dict(raw_vocab)
+        self._raw_vocab_list = sorted(raw_vocab)
+        self._acc_keys = dict(acc_keys)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # ------------------------------------------------------------------ query analysis
+    def _fix(self, p: str) -> str | None:
+        """Correct an unknown syllable to a known one, or None."""
+        cached = self._fix_cache.get(p, "\0")
+        if cached != "\0":
+            return cached
+        result: str | None = None
+        vocab = self._raw_vocab
+        for c in nz.telex_candidates(p):
+            if c in vocab:
+                result = c
+                break
+        if result is None and len(p) >= 3 and not p.isdigit() and self._raw_vocab_list:
+            cutoff = 1 if len(p) < 6 else 2
+            found = process.extract(p, self._raw_vocab_list, scorer=OSA.distance, score_cutoff=cutoff, limit=8)
+            if found:
+                best = min(found, key=lambda f: (f[1], -vocab.get(f[0], 0), abs(len(f[0]) - len(p))))
+                # only accept a correction keeping first letter (typos rarely hit it) or distance 1 on long words
+                if best[0][0] == p[0] or len(p) >= 5:
+                    result = best[0]
+        if result is None and len(p) >= 5:
+            for i in range(2, len(p) - 1):
+                a, b = p[:i], p[i:]
+                if a in vocab and b in vocab and (a + " " + b) in self._raw_bigrams:
+                    result = a + " " + b
+                    break
+        if len(self._fix_cache) < 50000:
+            with self._lock:
+                self._fix_cache[p] = result
+        return result
+
+    def _analyse_query(self, query: str) -> tuple[list[nz.Tok], float, list[nz.Tok]]:
+        """Returns (content tokens after correction, unknown-content weight, all tokens)."""
+        raw = nz.analyse_raw(query)
+        fixed: list[nz.Tok] = []
+        vocab = self._raw_vocab
+        bigrams = self._raw_bigrams
+        for i, t in enumerate(raw):
+            p = t.plain
+            if p in vocab or p in nz.STOP or p in nz.FUNCTION or p.isdigit() or len(p) == 1:
+                fixed.append(t)
+                continue
+            c = self._fix(p)
+            if c is not None and nz.is_valid_syllable(p):
+                # a real syllable the KB does not use: only correct it when the correction
+                # forms a phrase the KB knows with a neighbour ("khai xinh" -> "khai sinh")
+                prev = fixed[-1].plain if fixed else ""
+                nxt = raw[i + 1].plain if i + 1 < len(raw) else ""
+                first, last = c.split()[0], c.split()[-1]
+                if (prev + " " + first) not in bigrams and (last + " " + nxt) not in bigrams:
+                    c = None
+            if c is None:
+                fixed.append(t)
+            else:
+                for part in c.split():
+                    fixed.append(nz.Tok(part, None, part))
+        toks = nz.fold(fixed)
+        content = nz.content_tokens(toks)
+        return content, 0.0, toks
+
+    # ------------------------------------------------------------------ scoring
+    def _score(self, content: list[nz.Tok]) -> tuple[list[tuple[float, int]], float]:
+        """Ranked (score, entry) pairs and the query's unknown-content share."""
+        idf = self._idf
+        qw: dict[str, float] = {}  # weight used for the norm
+        qdot: dict[str, float] = {}  # weight used for the dot product
+        oov = 0.0
+        known_plains: list[str] = []
+        for t in content:
+            p = t.plain
+            if p in idf:
+                wt = _term_weight(p, idf[p])
+                factor = 1.0
+                if t.acc is not None:
+                    keys = self._acc_keys.get(p)
+                    if keys and _acc_fold(t.acc) not in keys:
+                        factor = ACCENT_MISMATCH
+                qw[p] = wt
+                qdot[p] = wt * factor
+                known_plains.append(p)
+            elif p in self._raw_vocab or p in nz.FUNCTION or p in nz.CONCEPT_TOKENS or p.isdigit() or len(p) <= 1:
+                known_plains.append("\0")  # known filler: breaks bigrams, no weight
+            else:
+                oov += self._max_idf * OOV_WEIGHT
+                known_plains.append("\0")
+        for a, b in zip(known_plains, known_plains[1:], strict=False):
+            if a == "\0" or b == "\0":
+                continue
+            bg = a + " " + b
+            if bg in idf:
+                wt = _term_weight(bg, idf[bg])
+                qw[bg] = wt
+                qdot[bg] = wt * min(qdot[a] / qw[a], qdot[b] / qw[b])
+        norm_sq = sum(v * v for v in qw.values()) + oov * oov
+        if not qw:
+            return [], 1.0 if oov else 0.0
+        qnorm = math.sqrt(norm_sq)
+        doc_dot: dict[int, float] = defaultdict(float)
+        bag_dot: dict[int, float] = defaultdict(float)
+        for t, v in qdot.items():
+            for d, wt in self._postings.get(t, ()):
+                doc_dot[d] += v * wt
+            for k, wt in self._bag_postings.get(t, ()):
+                bag_dot[k] += v * wt
+        best: dict[int, float] = {}
+        doc_entry = self._doc_entry
+        doc_norm = self._doc_norm
+        for d, dot in doc_dot.items():
+            s = dot / (qnorm * doc_norm[d])
+            k = doc_entry[d]
+            if s > best.get(k, 0.0):
+                best[k] = s
+        bag_norm = self._bag_norm
+        for k, dot in bag_dot.items():
+            s = 0.9 * dot / (qnorm * bag_norm[k])
+            if s > best.get(k, 0.0):
+                best[k] = s
+        ranked = sorted(((s, k) for k, s in best.items()), key=lambda x: (-x[0], self.entries[x[1]].tier, x[1]))
+        unknown_share = (oov * oov) / norm_sq if norm_sq else 0.0
+        return ranked, unknown_share
+
+    # ------------------------------------------------------------------ public API
+    def ask(self, query: str) -> FaqResult:
+        query = query or ""
+        if len(query) > 2000:
+            query = query[:2000]
+        content, _, toks = self._analyse_query(query)
+        normalized = " ".join(t.text for t in content)
+        kind = nz.chitchat_kind(toks, query)
+        if kind is not None and not any(t.plain in self._idf and t.plain not in nz.CHIT_ALL for t in content):
+            if not query.strip():
+                return FaqResult("none", normalized, [])
+            return FaqResult("chitchat", normalized, [], nz.chitchat_reply(kind))
+        ranked, unknown = self._score(content)
+        if not ranked:
+            return FaqResult("none", normalized, [])
+        th = self.thresholds
+        s1, k1 = ranked[0]
+        # next *distinct* entry (a province copy of the same question does not count)
+        s2 = 0.0
+        for s, k in ranked[1:]:
+            if self._qkey[k] != self._qkey[k1]:
+                s2 = s
+                break
+        margin = s1 - s2
+        conf = _calibrate(s1, margin)
+        top = self._distinct(ranked, 3)
+        if (s1 >= th.answer and margin >= th.margin) or (s1 >= th.sure and margin >= th.sure_margin):
+            matches = [FaqMatch(self.entries[k], round(conf if i == 0 else _calibrate(s, 0.0), 4)) for i, (s, k) in enumerate(top)]
+            return FaqResult("answer", normalized, matches)
+        if s1 >= th.suggest:
+            sug = [(s, k) for s, k in top if s >= th.suggest_ratio * s1 and s >= th.suggest * 0.8]
+            matches = [FaqMatch(self.entries[k], round(_calibrate(s, 0.0) if i else conf, 4)) for i, (s, k) in enumerate(sug)]
+            return FaqResult("suggest", normalized, matches)
+        return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
+
+    def _distinct(self, ranked: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
+        out: list[tuple[float, int]] = []
+        keys: set[str] = set()
+        for s, k in ranked:
+            if self._qkey[k] in keys:
+                continue
+            keys.add(self._qkey[k])
+            out.append((s, k))
+            if len(out) >= limit:
+                break
+        return out
+
+    def explain(self, query: str) -> dict:
+        """Debug view: normalised query and the five best raw scores."""
+        content, _, _ = self._analyse_query(query)
+        ranked, unknown = self._score(content)
+        return {
+            "normalized": " ".join(t.plain for t in content),
+            "unknown_share": round(unknown, 3),
+            "top": [(self.entries[k].id, round(s, 3)) for s, k in ranked[:5]],
+        }
+
+
+def _acc_fold(key: str) -> str:
+    return key.replace("đ", "d")
+
+
+def _calibrate(sim: float, margin: float) -> float:
+    """Map raw similarity and margin to a 0..1 confidence (fit on the starter evaluation set)."""
+    z = 9.0 * (sim - 0.5) + 12.0 * (margin - 0.08)
+    return 1.0 / (1.0 + math.exp(-z))

@@ -1,0 +1,542 @@
+"""Vietnamese normalisation for FAQ matching.
+
+Citizens type on phones: without diacritics, in teencode, with Telex leftovers, typos and
+politeness wrappers.  Everything here turns a message into a sequence of :class:`Tok`:
+
+* ``plain``  – the accentless form (``đ`` → ``d``) used for matching, after teencode and
+  abbreviation expansion and after folding synonymous multi-word concepts into one token
+  (``sổ hồng`` / ``bìa đỏ`` / ``gcn qsdđ`` → ``sodo``);
+* ``acc``    – a tone-placement independent key of the accented syllable (``hoà`` and ``hòa``
+  both give ``hoa2``), or ``None`` when the user typed no diacritic on that word.
+
+The same function is applied to knowledge-base questions and to queries, so every rule is
+symmetric.  The module is pure and thread-safe (only module-level constants and an
+``lru_cache``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# --------------------------------------------------------------------------- accents
+
+_TONE_MARKS = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+_SHAPE_MARKS = {"\u0302", "\u0306", "\u031b"}
+
+
+def strip_accents(text: str) -> str:
+    """Remove every diacritic and map đ → d (input need not be normalised)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    out = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return out.replace("đ", "d").replace("Đ", "D")
+
+
+@lru_cache(maxsize=65536)
+def accent_key(word: str) -> str | None:
+    """Tone-placement independent key for an accented word; ``None`` if it has no diacritic.
+
+    ``hoà``/``hòa`` → ``hoa2``; ``thuý``/``thúy`` → ``thuy1``; ``đăng`` → ``đăng0``.
+    """
+    decomposed = unicodedata.normalize("NFD", word)
+    tone = "0"
+    base = []
+    marked = "đ" in word
+    for ch in decomposed:
+        if ch in _TONE_MARKS:
+            tone = _TONE_MARKS[ch]
+            marked = True
+        else:
+            if ch in _SHAPE_MARKS:
+                marked = True
+            base.append(ch)
+    if not marked:
+        return None
+    return unicodedata.normalize("NFC", "".join(base)) + tone
+
+
+# --------------------------------------------------------------------------- word lists
+# All keys below are accentless (plain) forms.
+
+# Pure politeness / pronouns / particles: dropped entirely (also from KB questions).
+STOP: frozenset[str] = frozenset(
+    """
+    a ah ak ad admin ag anh chi em e c minh mk mik mjk mh tui toi tao bac co cau bn
+    oi oj da va vang vag u uh uhm um ui uk hi hj hii hello helo xin chao alo
+    voi vs nhe nha nhen nhi nhiz ne nek ay ta thi la ma
+    cho hoi hoii giup giupp dum zup gium jup
+    v z zay camon tambiet ok oke okie
+    roi r ru re lam on nho xem mn mng
+    """.split()
+)
+# Ambiguous STOP words: when typed with diacritics, only these accent keys are filler.
+STOP_ACC: dict[str, frozenset[str]] = {
+    k: frozenset(v.split())
+    for k, v in {
+        "cho": "cho0", "ma": "ma2", "la": "la2", "thi": "thi2", "co": "co1 cô0", "lam": "lam2",
+        "nho": "nhơ2", "chi": "chi5 chi3", "hoi": "hoi3", "da": "da5 đa4", "cau": "câu5", "bac": "bac1",
+        "on": "ơn0", "xem": "xem0", "roi": "rôi2", "em": "em0", "ta": "ta0", "toi": "tôi0", "a": "a5 a2 anh0",
+        "va": "va2", "anh": "anh0", "minh": "minh2", "oi": "ơi0", "vang": "vâng0", "ay": "ây1", "ha": "ha3",
+    }.items()
+}
+
+
+def is_stop(t: "Tok") -> bool:
+    if t.plain not in STOP:
+        return False
+    if t.acc is None:
+        return True
+    allowed = STOP_ACC.get(t.plain)
+    return allowed is None or t.acc in allowed
+
+# Words that are ordinary in questions: used for matching when the knowledge base has them,
+# but never counted as "unknown content" when it does not.
+FUNCTION: frozenset[str] = frozenset(
+    """
+    sao the nao nhu gi j bao nhieu lau gio giay to hom nay mai luc khi nao dau o tai
+    can phai muon duoc khong ko co chua da se dang bi nen neu thi hay hoac va cua cac nhung
+    mot hai ba con nha xa ubnd uy ban nguoi lam di den ve ra vao len xuong lay nop xin
+    cap moi lai het roi ma nay do kia ay nua them nhat nhieu it mat ton phi tien bao gom
+    thu tuc ho so cach viec van de truong hop tuong hop minh ho gia dinh ban than
+    thoi gian ngay thang nam tuan bay chu nhat sang chieu toi biet hieu duoc phep
+    online truc tuyen qua mang dau tien sau truoc khac nhau rieng chung tu tinh huyen
+    thon xom ap to dan pho ban chu the vay moi nguoi gui cai mang theo dem be chau bo me ong ba vo chong
+    trai gai nha than tuoi de dua cu xong bay hom qua tren duoi an song noi nhan tra mua dong
+    nhu nao sao vi tai vay can ca tat luon ngay dieu kien
+    """.split()
+)
+
+# Chit-chat vocabulary (plain).  A message made only of these (plus STOP and ways of
+# addressing the commune) is small talk, never an FAQ question.
+CHIT_GREET = frozenset("chao hi hello helo alo hey xin hj hii".split())
+CHIT_THANKS = frozenset("camon thank thanks tks thks cmon".split())
+CHIT_BYE = frozenset("bye tambiet bb pp".split())
+CHIT_ACK = frozenset(
+    """
+    ok oke okie oki okay okela u uh uhm um uk vang da duoc roi r hieu biet
+    hay tot qua tuyet voi good great nice haha hihi hehe kaka hic huhu like
+    dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi
+    """.split()
+)
+CHIT_ADDRESS = frozenset(
+    "xa ubnd uy ban ad admin bot ban anh chi em co chu bac moi nguoi mn can bo shop page oi".split()
+)
+CHIT_ALL = CHIT_GREET | CHIT_THANKS | CHIT_BYE | CHIT_ACK | CHIT_ADDRESS | STOP
+
+# --------------------------------------------------------------------------- teencode
+
+# Unconditional token expansions, keyed by the *plain* lowercase token.
+TEENCODE: dict[str, str] = {
+    # negation
+    "k": "không", "ko": "không", "kg": "không", "khg": "không", "kh": "không", "hok": "không",
+    "hk": "không", "hem": "không", "hong": "không", "khum": "không", "hum": "không", "kô": "không",
+    "khong": "không", "kp": "không phải", "kph": "không phải",
+    # question words / particles
+    "j": "gì", "ji": "gì", "gj": "gì", "z": "vậy", "zay": "vậy", "dzay": "vậy",
+    "ntn": "như thế nào", "ntnao": "như thế nào", "tn": "thế nào",
+    "bnhieu": "bao nhiêu", "bnhiu": "bao nhiêu", "baonhieu": "bao nhiêu", "baonhiu": "bao nhiêu",
+    "nhiu": "nhiêu", "bh": "bao giờ", "bgio": "bao giờ", "bjo": "bao giờ", "bg": "bao giờ",
+    "lquan": "liên quan", "lq": "liên quan",
+    # frequent words
+    "r": "rồi", "ms": "mới", "lm": "làm", "trc": "trước", "cx": "cũng", "cg": "cũng", "bik": "biết",
+    "bit": "biết", "bjk": "biết", "hnay": "hôm nay", "hqua": "hôm qua", "thg": "tháng", "vs": "với",
+    "ng": "người", "ngta": "người ta", "nc": "nước", "ns": "nói", "mn": "mọi người", "mng": "mọi người",
+    "e": "em", "mk": "mình", "mik": "mình", "mjk": "mình", "mh": "mình", "t": "tôi", "tớ": "tôi",
+    "ck": "chồng", "vk": "vợ", "bme": "bố mẹ", "bm": "bố mẹ", "ae": "anh em", "oke": "ok",
+    "okie": "ok", "oki": "ok", "okay": "ok", "okela": "ok", "tks": "cảm ơn", "thks": "cảm ơn",
+    "thanks": "cảm ơn", "thank": "cảm ơn", "camon": "cảm ơn", "cmon": "cảm ơn",
+    "tgian": "thời gian", "tg": "thời gian", "onl": "online", "ol": "online", "dt": "điện thoại",
+    "đt": "điện thoại", "tr": "triệu", "trieu": "triệu", "dvi": "đơn vị", "qd": "quyết định",
+    "qđ": "quyết định", "tp": "thành phố", "vn": "việt nam", "hc": "hành chính", "ktra": "kiểm tra",
+    "dthoai": "điện thoại", "hsinh": "học sinh", "gv": "giáo viên",
+    "iu": "yêu", "ok": "ok", "bt": "biết", "lun": "luôn", "wa": "qua", "ntin": "nhắn tin",
+    "nt": "nhắn tin", "sđ": "sổ đỏ", "chx": "chưa", "chua": "chưa",
+    "nhg": "nhưng", "nhưg": "nhưng", "đag": "đang", "dag": "đang", "dg": "đang", "đc": "được",
+    "dc": "được", "duoc": "được", "dcj": "được", "đươc": "được", "dk": "được", "đk": "được",
+    # administrative abbreviations
+    "sdt": "số điện thoại", "sđt": "số điện thoại", "ubnd": "ủy ban nhân dân", "ubx": "ủy ban xã",
+    "ub": "ủy ban", "cccd": "căn cước công dân", "cc": "căn cước", "cmnd": "chứng minh nhân dân",
+    "cmt": "chứng minh thư", "cmtnd": "chứng minh nhân dân", "bhyt": "bảo hiểm y tế",
+    "bhxh": "bảo hiểm xã hội", "bhtn": "bảo hiểm thất nghiệp", "nvqs": "nghĩa vụ quân sự",
+    "ks": "khai sinh", "gks": "giấy khai sinh", "gkt": "giấy khai tử", "tthn": "tình trạng hôn nhân",
+    "xntthn": "xác nhận tình trạng hôn nhân", "xn": "xác nhận", "dkkh": "đăng ký kết hôn",
+    "đkkh": "đăng ký kết hôn", "dkks": "đăng ký khai sinh", "đkks": "đăng ký khai sinh",
+    "dkkt": "đăng ký khai tử", "đkkt": "đăng ký khai tử", "gcn": "giấy chứng nhận",
+    "qsdd": "quyền sử dụng đất", "qsdđ": "quyền sử dụng đất", "qsd": "quyền sử dụng",
+    "gcnqsdd": "giấy chứng nhận quyền sử dụng đất", "sdd": "sổ đỏ", "sđđ": "sổ đỏ",
+    "gplx": "giấy phép lái xe", "gpxd": "giấy phép xây dựng", "gp": "giấy phép", "xd": "xây dựng",
+    "tt": "thủ tục", "tthc": "thủ tục hành chính", "hs": "hồ sơ", "hso": "hồ sơ", "gd": "gia đình",
+    "gđ": "gia đình", "hgd": "hộ gia đình", "hgđ": "hộ gia đình", "dkkd": "đăng ký kinh doanh",
+    "đkkd": "đăng ký kinh doanh", "gpkd": "giấy phép kinh doanh", "hkd": "hộ kinh doanh",
+    "kd": "kinh doanh", "mst": "mã số thuế", "dvc": "dịch vụ công", "dvcqg": "dịch vụ công quốc gia",
+    "btxh": "bảo trợ xã hội", "tcxh": "trợ cấp xã hội", "nct": "người cao tuổi", "nkt": "người khuyết tật",
+    "ncc": "người có công", "lđ": "lao động", "ld": "lao động",
+    "hcn": "hộ cận nghèo", "pccc": "phòng cháy chữa cháy", "thpt": "trung học phổ thông",
+    "thcs": "trung học cơ sở", "mg": "mẫu giáo", "csgt": "cảnh sát giao thông",
+    "cax": "công an xã", "cty": "công ty",
+    "dky": "đăng ký", "dki": "đăng ký", "đky": "đăng ký", "đki": "đăng ký", "dangky": "đăng ký",
+    "dangki": "đăng ký", "khaisinh": "khai sinh", "kethon": "kết hôn",
+    "tamtru": "tạm trú", "thuongtru": "thường trú", "tamvang": "tạm vắng", "khaitu": "khai tử",
+    "thutuc": "thủ tục", "hoso": "hồ sơ", "cancuoc": "căn cước", "chungthuc": "chứng thực",
+    "congchung": "công chứng", "giayto": "giấy tờ", "hokhau": "hộ khẩu", "sodo": "sổ đỏ",
+    "lephi": "lệ phí", "vneid": "vneid", "vne": "vneid", "xhh": "xã hội hóa",
+}
+
+# "đk"/"dk" before these words means "đăng ký", otherwise "được".
+_DK_REGISTER_STRONG = frozenset(
+    """
+    khai ket kh ks kt thuong tam kinh ho xe nvqs nghia giam nhan bien dat tt kkd bhyt bhxh
+    cu dkkh dkks ksinh hon doc tinh xac nuoi cai giay thue kiem tiem vneid khaisinh kethon
+    tamtru thuongtru tamvang hk tk tai
+    """.split()
+)
+_DK_REGISTER_WEAK = frozenset("cho online onl qua truc o lai lam cap doi tach nhap chuyen the con be chau".split())
+_DK_GIVEN_PREV = frozenset("khong ko k co chua da moi se lam thi thuc hien xin dang".split())
+_BN_AMOUNT_PREV = frozenset(
+    "gia phi tien het mat ton la duoc nhieu tuoi tra nop le dong thu muc tro cap luong ngay thang so".split()
+)
+_SOHONG_PREV = frozenset("so bia giay".split())
+
+_TELEX_TONE_END = re.compile(r"^([a-z]*[aeiouy][a-z]*?)([sfrxj])$")
+
+# --------------------------------------------------------------------------- concepts
+# Synonymous phrases (plain, space separated) folded into one canonical token.  Applied to
+# the plain sequence by longest match, identically for the knowledge base and for queries.
+CONCEPTS: dict[str, list[str]] = {
+    "cancuoc": [
+        "can cuoc cong dan", "the can cuoc cong dan", "the can cuoc", "can cuoc", "chung minh nhan dan",
+        "chung minh thu", "the chung minh", "the cc", "can cuc", "can cuoc dien tu",
+    ],
+    "khaisinh": ["khai sinh", "khai sanh", "ksinh"],
+    "khaitu": ["khai tu", "bao tu", "giay chung tu", "chung tu", "khai tu cho"],
+    "kethon": ["ket hon", "dam cuoi", "lay vo", "lay chong", "cuoi vo", "cuoi chong", "cuoi xin"],
+    "connuoi": ["con nuoi", "nhan nuoi", "nuoi con nuoi"],
+    "camon": ["cam on", "cam ong", "thank you", "thanks you", "xin cam on"],
+    "tambiet": ["tam biet", "hen gap lai", "bye bye"],
+    "dangky": ["dang ky", "dang ki", "dang kys"],
+    "tthn": ["tinh trang hon nhan", "giay xac nhan doc than", "giay doc than", "doc than"],
+    "thuongtru": ["thuong tru", "nhap ho khau", "nhap khau", "chuyen ho khau", "chuyen khau", "ho khau", "so ho khau"],
+    "tamtru": ["tam tru", "o tro", "thue tro"],
+    "tamvang": ["tam vang"],
+    "nvqs": ["nghia vu quan su", "di nghia vu", "di bo doi", "di linh", "nhap ngu", "tong tuyen quan", "quan su"],
+    "bhyt": ["bao hiem y te", "bhyt"],
+    "bhxh": ["bao hiem xa hoi", "bhxh"],
+    "bhtn": ["bao hiem that nghiep"],
+    "sodo": [
+        "giay chung nhan quyen su dung dat", "giay chung nhan qsdd", "so do", "so hong", "bia do",
+        "bia hong", "so dat", "giay chung nhan quyen su dung", "gcn quyen su dung dat",
+    ],
+    "qsdd": ["quyen su dung dat"],
+    "chungthuc": ["chung thuc", "cong chung", "sao y ban chinh", "sao y", "thi thuc"],
+    "gpxd": ["giay phep xay dung", "xin phep xay dung", "phep xay dung", "xin phep xay"],
+    "ubnd": ["uy ban nhan dan", "uy ban xa", "uy ban", "ubnd", "tru so xa", "tru so"],
+    "sdt": ["so dien thoai", "dien thoai", "hotline", "so dt", "duong day nong"],
+    "thutuc": ["thu tuc hanh chinh", "thu tuc"],
+    "vneid": ["vneid", "vne id", "dinh danh dien tu", "tai khoan dinh danh", "ung dung vneid", "app vneid"],
+    "nguoicaotuoi": ["nguoi cao tuoi", "nguoi gia", "cu gia", "ong ba gia", "nguoi lon tuoi"],
+    "khuyettat": ["khuyet tat", "tan tat", "tan phe"],
+    "hongheo": ["ho ngheo", "gia dinh ngheo", "nha ngheo"],
+    "hocanngheo": ["ho can ngheo", "can ngheo"],
+    "nguoicocong": ["nguoi co cong", "co cong voi cach mang"],
+    "dkkd": ["dang ky kinh doanh", "giay phep kinh doanh", "giay dang ky kinh doanh"],
+    "hokinhdoanh": ["ho kinh doanh", "ho kinh doanh ca the", "ho ca the"],
+    "giamho": ["giam ho"],
+    "nhanchacon": ["nhan cha me con", "nhan cha con", "nhan me con", "nhan cha"],
+    "lephi": ["le phi", "phi", "chi phi", "tien phi", "mat phi", "ton phi", "bao nhieu tien"],
+    "thaisan": ["thai san", "nghi de", "che do sinh con"],
+    "giolamviec": ["gio lam viec", "lam viec gio", "gio hanh chinh", "mo cua", "may gio", "gio nao"],
+    "tiepdan": ["tiep cong dan", "tiep dan"],
+    "dichvucong": ["dich vu cong quoc gia", "dich vu cong truc tuyen", "dich vu cong", "cong dich vu cong"],
+    "bienban": ["bien ban"],
+    "tachthua": ["tach thua", "tach so", "chia dat", "tach dat"],
+    "chuyennhuong": ["chuyen nhuong", "sang ten", "mua ban dat", "ban dat", "mua dat"],
+    "trocap": ["tro cap", "phu cap", "tien tro cap", "tro cap xa hoi"],
+    "tiemchung": ["tiem chung", "tiem phong", "chich ngua"],
+}
+
+# --------------------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    plain: str
+    acc: str | None  # accent key when typed with diacritics
+    text: str  # display form (accented where known)
+
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_REPEAT3 = re.compile(r"(.)\1{2,}")
+
+
+_Y_TO_I = re.compile(r"^(k|l|m|s|t|v)y$")
+
+
+def _canon_plain(p: str) -> str:
+    # "kí"/"ký", "lí"/"lý", "sĩ"/"sỹ", "qui"/"quy": unify spelling variants
+    if _Y_TO_I.match(p):
+        return p[:-1] + "i"
+    if p == "qui":
+        return "quy"
+    return p
+
+
+def _build_concept_trie() -> dict[tuple[str, ...], str]:
+    table: dict[tuple[str, ...], str] = {}
+    for canon, phrases in CONCEPTS.items():
+        for p in phrases:
+            table[tuple(_canon_plain(w) for w in p.split())] = canon
+    return table
+
+
+_CONCEPT_TABLE = _build_concept_trie()
+_CONCEPT_MAXLEN = max(len(k) for k in _CONCEPT_TABLE)
+CONCEPT_TOKENS: frozenset[str] = frozenset(CONCEPTS)
+
+
+def _raw_words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text).lower()
+    # split camel-ish joins like "cccd/cmnd", keep letters and digits only
+    words = _WORD_RE.findall(text)
+    out = []
+    for w in words:
+        if len(w) > 40:
+            continue
+        if w not in TEENCODE:
+            w = _REPEAT3.sub(r"\1", w)
+        out.append(w)
+    return out
+
+
+def _plain(word: str) -> str:
+    return strip_accents(word)
+
+
+@lru_cache(maxsize=4096)
+def _expand_cached(word: str) -> str | None:
+    if word in TEENCODE:
+        return TEENCODE[word]
+    p = _plain(word)
+    if p in TEENCODE and accent_key(word) is None:
+        return TEENCODE[p]
+    if p in TEENCODE and word in ("đc", "đk", "đt", "sđt", "đkkh", "đkks", "đkkt", "đkkd", "gđ", "hgđ", "lđ", "qđ", "sđđ", "qsdđ", "đky", "đki", "đươc"):
+        return TEENCODE[p]
+    return None
+
+
+def _expand(words: list[str]) -> list[str]:
+    """Teencode/abbreviation expansion with two-word context rules."""
+    out: list[str] = []
+    n = len(words)
+    for i, w in enumerate(words):
+        p = _plain(w)
+        prev = _plain(words[i - 1]) if i > 0 else ""
+        nxt = _plain(words[i + 1]) if i + 1 < n else ""
+        if p == "dk" and w in ("dk", "đk"):
+            if (
+                nxt in _DK_REGISTER_STRONG
+                or (nxt in _DK_REGISTER_WEAK and prev not in _DK_GIVEN_PREV)
+                or (i == 0 and nxt not in ("khong", "ko", "k", "chua", "hok", "kg", "khg", ""))
+            ):
+                out.append("đăng ký")
+            else:
+                out.append("được")
+            continue
+        if p == "bn" and w == "bn":
+            if prev in _BN_AMOUNT_PREV:
+                out.append("bao nhiêu")
+            elif i == 0 or nxt in ("oi", "a", "ak", "ah", "oj") or prev in ("chao", "hi", "on", "cam", "hello"):
+                out.append("bạn")
+            else:
+                out.append("bao nhiêu")
+            continue
+        if p == "kh" and w == "kh" and prev in ("dk", "dang", "ky", "ki", "dky", "dki", "giay", "xin"):
+            out.append("kết hôn")
+            continue
+        if p == "hk" and w == "hk" and prev in ("nhap", "so", "chuyen", "tach", "cat", "xoa", "dang", "ky", "ki"):
+            out.append("hộ khẩu")
+            continue
+        if p == "bh" and w == "bh" and nxt in ("y", "yt", "xh", "xa", "that", "tn"):
+            out.append("bảo hiểm")
+            continue
+        if p == "hong" and prev in _SOHONG_PREV:
+            out.append("hồng")
+            continue
+        if p == "v" and w == "v":
+            out.append("vậy" if i == n - 1 or nxt in ("a", "ak", "ah") else "với")
+            continue
+        if p == "a" and w == "a":
+            out.append("anh" if i == 0 or prev in ("chao", "hi", "oi") else "ạ")
+            continue
+        if p == "c" and w == "c":
+            out.append("chị")
+            continue
+        if p == "kt" and w == "kt":
+            out.append("khai tử" if prev in ("dk", "dang", "ky", "giay", "lam") else "kiểm tra")
+            continue
+        exp = _expand_cached(w)
+        out.append(exp if exp is not None else w)
+    return out
+
+
+def _fold_concepts(toks: list[Tok]) -> list[Tok]:
+    out: list[Tok] = []
+    i = 0
+    n = len(toks)
+    plains = [t.plain for t in toks]
+    while i < n:
+        matched = False
+        for L in range(min(_CONCEPT_MAXLEN, n - i), 0, -1):
+            key = tuple(plains[i : i + L])
+            canon = _CONCEPT_TABLE.get(key)
+            if canon is not None:
+                text = " ".join(t.text for t in toks[i : i + L])
+                out.append(Tok(canon, None, text))
+                i += L
+                matched = True
+                break
+        if not matched:
+            out.append(toks[i])
+            i += 1
+    return out
+
+
+@lru_cache(maxsize=16384)
+def _raw_cached(text: str) -> tuple[Tok, ...]:
+    words = _expand(_raw_words(text))
+    toks: list[Tok] = []
+    for chunk in words:
+        for w in chunk.split():
+            p = _canon_plain(_plain(w))
+            if not p:
+                continue
+            toks.append(Tok(p, accent_key(w), w))
+    return tuple(toks)
+
+
+def analyse_raw(text: str) -> list[Tok]:
+    """Expanded syllable tokens, before concept folding (used for typo correction)."""
+    if not text:
+        return []
+    if len(text) > 2000:
+        text = text[:2000]
+    return list(_raw_cached(text))
+
+
+def fold(toks: list[Tok]) -> list[Tok]:
+    """Fold synonymous multi-word concepts into their canonical token."""
+    return _fold_concepts(toks)
+
+
+@lru_cache(maxsize=16384)
+def _analyse_cached(text: str) -> tuple[Tok, ...]:
+    return tuple(_fold_concepts(list(_raw_cached(text))))
+
+
+def analyse(text: str) -> list[Tok]:
+    """All tokens of ``text`` (STOP words included), after expansion and concept folding."""
+    if not text:
+        return []
+    if len(text) > 2000:
+        text = text[:2000]
+    return list(_analyse_cached(text))
+
+
+def content_tokens(toks: list[Tok]) -> list[Tok]:
+    return [t for t in toks if not is_stop(t)]
+
+
+def normalize(text: str) -> str:
+    """Readable normalised form: expanded, lower case, wrappers removed, accents kept."""
+    return " ".join(t.text for t in content_tokens(analyse(text)))
+
+
+def normalize_plain(text: str) -> str:
+    """Accentless normalised form used for matching (concepts folded)."""
+    return " ".join(t.plain for t in content_tokens(analyse(text)))
+
+
+# --------------------------------------------------------------------------- chit-chat
+
+_REPLIES = {
+    "greet": "Xin chào! Bạn cần hỏi thủ tục gì ạ? Bạn cứ nhắn câu hỏi, ví dụ: \"thủ tục đăng ký khai sinh\".",
+    "thanks": "Dạ, không có gì ạ. Nếu cần hỏi thêm thủ tục nào, bạn cứ nhắn nhé!",
+    "bye": "Dạ, chào bạn. Chúc bạn một ngày tốt lành!",
+    "ack": "Dạ vâng ạ. Bạn cần hỏi thêm gì cứ nhắn cho xã nhé!",
+}
+
+
+def chitchat_kind(toks: list[Tok], raw: str) -> str | None:
+    """Return a chit-chat kind (greet/thanks/bye/ack) when the message is only small talk."""
+    plains = [t.plain for t in toks]
+    if not plains:
+        return "ack" if raw.strip() else None
+    if len(plains) > 8:
+        return None
+    if any(p not in CHIT_ALL and p not in ("ubnd",) for p in plains):
+        return None
+    s = set(plains)
+    if s & CHIT_THANKS:
+        return "thanks"
+    if s & CHIT_BYE:
+        return "bye"
+    if s & CHIT_GREET:
+        return "greet"
+    return "ack"
+
+
+def chitchat_reply(kind: str) -> str:
+    return _REPLIES.get(kind, _REPLIES["ack"])
+
+
+# --------------------------------------------------------------------------- typo helpers
+
+
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(uye|uya|uyu|ieu|iee|yeu|oai|oay|oao|oeo|uay|uoi|uou|uoi|uai|uya|ua|ue|ui|uo|uu|uy|oa|oe|oi|oo|ai|ao|au|ay|"
+    r"eo|eu|ia|ie|iu|ye|[aeiouy])"
+    r"(ch|nh|ng|[cmnpt]|[iyou])?$"
+)
+
+
+def is_valid_syllable(p: str) -> bool:
+    """Rough check that an accentless token can be a Vietnamese syllable."""
+    return bool(_SYLLABLE.match(p))
+
+
+def telex_candidates(p: str) -> list[str]:
+    """Plausible plain forms of an unknown token typed with Telex leftovers or teen letters."""
+    cands: list[str] = []
+    m = _TELEX_TONE_END.match(p)
+    if m and len(p) >= 3:
+        cands.append(m.group(1))
+    q = p
+    for a, b in (("dd", "d"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("aw", "a"), ("ow", "o"), ("uw", "u")):
+        q = q.replace(a, b)
+    if q != p:
+        cands.append(q)
+        m = _TELEX_TONE_END.match(q)
+        if m and len(q) >= 3:
+            cands.append(m.group(1))
+    # teen letters: f→ph, j→gi, w→qu/u, z→d/gi, dz→d
+    if "f" in p:
+        cands.append(p.replace("f", "ph"))
+    if p.startswith("j"):
+        cands.append("gi" + p[1:])
+        cands.append("g" + p[1:])
+    if p.startswith("w"):
+        cands.append("qu" + p[1:])
+    if p.startswith("dz"):
+        cands.append("d" + p[2:])
+    elif p.startswith("z"):
+        cands.append("d" + p[1:])
+        cands.append("gi" + p[1:])
+        cands.append("v" + p[1:])
+    if p.endswith("k") and not p.endswith("nk"):
+        cands.append(p[:-1] + "c")
+        cands.append(p[:-1] + "ch")
+    if p.endswith("g") and not p.endswith("ng"):
+        cands.append(p[:-1] + "ng")
+    return cands

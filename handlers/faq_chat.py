@@ -1,0 +1,171 @@
+"""FAQ in the conversation: answer, suggest, hand over to staff, log gaps.
+
+The matching itself is handlers/faq (pure, no database). Here: which entries
+serve a unit (its own first, then its ancestors'), a cached index per unit,
+and what the citizen reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from connectors.base import Button, EventKind, Outbound
+from handlers import menu
+from handlers.base import Context
+from handlers.faq.engine import FaqIndex, FaqResult, KbEntry
+from storage.models import FaqEntry, FaqQuery, Unit
+
+ANSWER_PREFIX = "#faq:a:"  # + FaqEntry.id
+HANDOVER = "#faq:staff"
+MAX_BUTTON_TITLE = 60
+
+NO_INFO = ("Xin lỗi, hiện {unit} chưa có thông tin về nội dung này. "
+           "Bạn có thể gửi câu hỏi để cán bộ trả lời, hoặc chọn một mục bên dưới.")
+SUGGEST = "Có phải bạn muốn hỏi:"
+HANDED_OVER = ("Cảm ơn bạn! Câu hỏi “{question}” đã được chuyển tới cán bộ {unit}. "
+               "Cán bộ sẽ trả lời bạn tại đây trong giờ hành chính.")
+NOTHING_TO_HAND_OVER = "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
+
+
+async def unit_chain(session: AsyncSession, unit: Unit) -> list[Unit]:
+    """The unit and its ancestors, nearest first."""
+    chain, current, seen = [unit], unit, {unit.id}
+    while current.parent_id is not None and current.parent_id not in seen:
+        parent = await session.get(Unit, current.parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+        current = parent
+    return chain
+
+
+@dataclass
+class _Cached:
+    version: tuple
+    index: FaqIndex
+    checked_at: float
+
+
+class FaqService:
+    """Per-unit FAQ indexes, rebuilt when the unit's (or an ancestor's) entries change."""
+
+    def __init__(self, recheck_seconds: float = 5.0) -> None:
+        self._cache: dict[int, _Cached] = {}
+        self._recheck = recheck_seconds
+        self._lock = asyncio.Lock()
+
+    async def index_for(self, session: AsyncSession, unit: Unit) -> FaqIndex:
+        cached = self._cache.get(unit.id)  # type: ignore[arg-type]
+        now = time.monotonic()
+        if cached and now - cached.checked_at < self._recheck:
+            return cached.index
+        chain = await unit_chain(session, unit)
+        ids = [u.id for u in chain]
+        version_row = (await session.exec(
+            select(func.count(), func.max(FaqEntry.updated_at)).where(col(FaqEntry.unit_id).in_(ids)))).one()
+        version = (tuple(ids), version_row[0], str(version_row[1]))
+        if cached and cached.version == version:
+            cached.checked_at = now
+            return cached.index
+        async with self._lock:
+            rows = (await session.exec(select(FaqEntry).where(col(FaqEntry.unit_id).in_(ids),
+                                                              FaqEntry.active == True))).all()  # noqa: E712
+            tier = {uid: i for i, uid in enumerate(ids)}
+            entries = [KbEntry(id=str(r.id), question=r.question, variants=list(r.variants), answer=r.answer,
+                               category=r.category, attachment=r.attachment, tier=min(tier[r.unit_id], 1))
+                       for r in rows]
+            index = await asyncio.to_thread(FaqIndex.build, entries)
+            self._cache[unit.id] = _Cached(version, index, now)  # type: ignore[index]
+            return index
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+
+def answer_message(entry: KbEntry) -> Outbound:
+    text = f"📌 {entry.question}\n\n{entry.answer}"
+    if entry.attachment:
+        text += f"\n\nTài liệu kèm theo: {entry.attachment}"
+    return Outbound(text=text, buttons=[Button("Hỏi câu khác", menu.FAQ), Button("Về menu chính", menu.MENU)])
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= MAX_BUTTON_TITLE else title[: MAX_BUTTON_TITLE - 1] + "…"
+
+
+def reply_for(result: FaqResult, unit_name: str) -> Outbound:
+    if result.decision == "answer":
+        return answer_message(result.matches[0].entry)
+    if result.decision == "chitchat":
+        return Outbound(text=result.reply or "Dạ, cảm ơn bạn!", buttons=[Button("Về menu chính", menu.MENU)])
+    if result.decision == "suggest" and result.matches:
+        buttons = [Button(_short(m.entry.question), ANSWER_PREFIX + m.entry.id) for m in result.matches[:3]]
+        buttons.append(Button("Gửi câu hỏi cho cán bộ", HANDOVER))
+        return Outbound(text=SUGGEST, buttons=buttons)
+    return Outbound(text=NO_INFO.format(unit=unit_name),
+                    buttons=[Button("Gửi câu hỏi cho cán bộ", HANDOVER), *menu.MENU_BUTTONS[:3]])
+
+
+def _service(ctx: Context) -> FaqService:
+    service = ctx.services.get("faq")
+    if service is None:
+        service = ctx.services["faq"] = FaqService()
+    return service
+
+
+def _log(ctx: Context, text: str, result: FaqResult | None, outcome: str) -> None:
+    best = result.matches[0] if result and result.matches else None
+    ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
+                             text=text[:2000], normalized=(result.normalized if result else text)[:500],
+                             outcome=outcome, best_entry_id=int(best.entry.id) if best else None,
+                             score=best.score if best else None))
+
+
+class FaqHandler:
+    """Any typed text not taken by an earlier handler is a question."""
+
+    def check(self, ctx: Context) -> bool:
+        return ctx.event.kind == EventKind.TEXT and bool(ctx.text)
+
+    async def handle(self, ctx: Context) -> list[Outbound]:
+        index = await _service(ctx).index_for(ctx.session, ctx.unit)
+        result = index.ask(ctx.text)
+        if result.decision in ("suggest", "none"):
+            _log(ctx, ctx.text, result, "suggested" if result.decision == "suggest" else "unanswered")
+            ctx.set_state(mode="faq", last_question=ctx.text[:1000])
+        elif result.decision == "answer":
+            ctx.set_state(mode="faq")
+        return [reply_for(result, ctx.unit.name)]
+
+
+class FaqPostbackHandler:
+    """The buttons of a suggestion: pick an entry, or send the question to staff."""
+
+    def check(self, ctx: Context) -> bool:
+        return bool(ctx.payload) and (ctx.payload.startswith(ANSWER_PREFIX) or ctx.payload == HANDOVER)
+
+    async def handle(self, ctx: Context) -> list[Outbound]:
+        assert ctx.payload is not None
+        if ctx.payload == HANDOVER:
+            question = ctx.state.get("last_question")
+            if not question:
+                return [Outbound(text=NOTHING_TO_HAND_OVER, buttons=[Button("Về menu chính", menu.MENU)])]
+            _log(ctx, question, None, "handover")
+            ctx.set_state(mode="faq")
+            return [Outbound(text=HANDED_OVER.format(question=_short(question), unit=ctx.unit.name),
+                             buttons=[Button("Về menu chính", menu.MENU)])]
+        entry_id = ctx.payload.removeprefix(ANSWER_PREFIX)
+        row = await ctx.session.get(FaqEntry, int(entry_id)) if entry_id.isdigit() else None
+        chain_ids = {u.id for u in await unit_chain(ctx.session, ctx.unit)}
+        if row is None or not row.active or row.unit_id not in chain_ids:
+            return [menu.menu_message(ctx.unit.name, intro="Xin lỗi, câu hỏi này không còn trong danh mục.")]
+        ctx.set_state(mode="faq")
+        return [answer_message(KbEntry(id=str(row.id), question=row.question, variants=row.variants,
+                                       answer=row.answer, category=row.category, attachment=row.attachment))]

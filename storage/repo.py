@@ -1,0 +1,81 @@
+"""Small queries shared by the web app, the worker and the command line."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Channel, ChannelIdentity, Citizen, Message, Unit
+
+
+async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
+    return (await session.exec(select(Unit).where(Unit.code == code))).first()
+
+
+async def channel_by_external(session: AsyncSession, platform: str, external_id: str) -> Channel | None:
+    stmt = select(Channel).where(Channel.platform == platform, Channel.external_id == external_id)
+    return (await session.exec(stmt)).first()
+
+
+async def channels_of(session: AsyncSession, platform: str) -> list[Channel]:
+    return list((await session.exec(select(Channel).where(Channel.platform == platform))).all())
+
+
+async def identity_for(session: AsyncSession, channel: Channel, platform_user_id: str,
+                       ) -> tuple[ChannelIdentity, Citizen]:
+    """The citizen's identity on this channel, created on first contact."""
+    stmt = select(ChannelIdentity).where(ChannelIdentity.channel_id == channel.id,
+                                         ChannelIdentity.platform_user_id == platform_user_id)
+    identity = (await session.exec(stmt)).first()
+    if identity is not None:
+        citizen = await session.get(Citizen, identity.citizen_id)
+        assert citizen is not None
+        return identity, citizen
+    citizen = Citizen(unit_id=channel.unit_id)
+    session.add(citizen)
+    await session.flush()
+    identity = ChannelIdentity(channel_id=channel.id, citizen_id=citizen.id, platform_user_id=platform_user_id)
+    try:
+        async with session.begin_nested():
+            session.add(identity)
+    except IntegrityError:  # created meanwhile by another worker
+        identity = (await session.exec(stmt)).one()
+        citizen = await session.get(Citizen, identity.citizen_id)
+        assert citizen is not None
+    return identity, citizen
+
+
+async def inbound_message(session: AsyncSession, channel_id: int, platform_id: str) -> Message | None:
+    stmt = select(Message).where(Message.channel_id == channel_id, Message.direction == "in",
+                                 Message.platform_id == platform_id)
+    return (await session.exec(stmt)).first()
+
+
+async def pending_replies(session: AsyncSession, inbound_id: int) -> list[Message]:
+    stmt = (select(Message).where(Message.reply_to_id == inbound_id, Message.direction == "out",
+                                  Message.status == "pending").order_by(col(Message.id)))
+    return list((await session.exec(stmt)).all())
+
+
+async def failed_outbound(session: AsyncSession, limit: int = 100) -> list[Message]:
+    stmt = (select(Message).where(Message.direction == "out",
+                                  col(Message.status).in_(["failed", "window_expired"]))
+            .order_by(col(Message.id).desc()).limit(limit))
+    return list((await session.exec(stmt)).all())
+
+
+def unit_subtree_ids(units: list[Unit], root_id: int) -> set[int]:
+    """Ids of a unit and every unit below it."""
+    children: dict[int | None, list[int]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u.id)  # type: ignore[arg-type]
+    out, stack = set(), [root_id]
+    while stack:
+        uid = stack.pop()
+        if uid in out:
+            continue
+        out.add(uid)
+        stack.extend(children.get(uid, []))
+    return out
+
