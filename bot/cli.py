@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.logsetup import register_channel_secrets, setup_logging
@@ -39,7 +40,8 @@ async def _run_processes(settings: Settings, *, web: bool, worker: bool, schedul
     from bot.web import create_app
     from bot.worker import run_worker
 
-    await _first_start(settings)
+    if web:
+        await _first_start(settings)
     hub = await Hub.open(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,10 +75,14 @@ async def _first_start(settings: Settings) -> None:
 
     engine = make_async_engine(settings.database_url)
     try:
-        async with session_scope(session_factory(engine)) as session:
-            if settings.seed_demo and await seed_demo(session):
-                print("Đã tạo đơn vị mẫu “UBND xã Demo” (mã XA-DEMO) với bộ câu hỏi thường gặp.", flush=True)
-            generated = await ensure_admin(session, settings.admin_password)
+        try:
+            async with session_scope(session_factory(engine)) as session:
+                seeded = settings.seed_demo and await seed_demo(session)
+                generated = await ensure_admin(session, settings.admin_password)
+        except IntegrityError:  # another web process started at the same moment and did it
+            return
+        if seeded:
+            print("Đã tạo đơn vị mẫu “UBND xã Demo” (mã XA-DEMO) với bộ câu hỏi thường gặp.", flush=True)
         if generated:
             print("Tài khoản cán bộ quản trị / staff login: admin / " + generated
                   + "  (chỉ hiện một lần — hãy lưu lại / shown once, keep it)", flush=True)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 
+from bot.faults import crash_point
 from bot.hub import Hub
 from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
@@ -83,6 +84,7 @@ async def send_job(hub: Hub, job: Job) -> None:
         await _failed(hub, job, message_id, SendError(SendErrorKind.TRANSIENT, type(exc).__name__, str(exc)))
         return
     await _finish(hub, message_id, "sent", platform_id=result.platform_message_id, attempts=job.attempts)
+    crash_point("outbox-after-record")
     await hub.queue.ack(job)
 
 

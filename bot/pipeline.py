@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.faults import crash_point
 from bot.hub import Hub
 from connectors.base import EventKind, Inbound
 from handlers.base import Context
@@ -48,6 +49,7 @@ async def handle_inbound(hub: Hub, payload: dict) -> None:
         # The same event is being stored by another worker right now: it will do the work.
         log.info("duplicate inbound %s on channel %s skipped", event.event_id, event.channel_id)
         return
+    crash_point("inbound-after-commit")
     if reply_ids:
         await hub.queue.enqueue_many(OUTBOX, [(key, {"message_id": mid}) for key, mid in reply_ids])
 

@@ -38,7 +38,7 @@ async def refresh_zalo_tokens(hub: Hub) -> int:
         if expires_at and expires_at > horizon:
             continue
         try:
-            await connector.tokens.ensure_fresh(channel)
+            await connector.ensure_fresh(channel)
             refreshed += 1
         except Exception as exc:  # noqa: BLE001 - one channel's failure must not stop the others
             log.error("Zalo token refresh for OA %s failed: %s", channel.external_id, type(exc).__name__)
@@ -51,7 +51,7 @@ async def run_scheduler(hub: Hub, stop: asyncio.Event) -> None:
                       next_run_time=None, max_instances=1, coalesce=True)
     while not stop.is_set():
         try:
-            async with hub.locks.lock(LEADER_LOCK, timeout=60):
+            async with hub.locks.lock(LEADER_LOCK, timeout=30, wait=5):
                 log.info("scheduler is active")
                 scheduler.start()
                 await refresh_zalo_tokens(hub)

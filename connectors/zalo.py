@@ -363,6 +363,11 @@ class ZaloConnector:
             lock = self._local_locks[name] = asyncio.Lock()
         return lock
 
+    async def ensure_fresh(self, channel: ChannelLike) -> None:
+        """Refresh the channel's access token now if it expires within ``zalo_refresh_ahead`` (scheduler)."""
+        self._cache.pop(channel.id, None)  # another process may have refreshed: read the store
+        await self._access_token(channel)
+
     async def _access_token(self, channel: ChannelLike) -> ZaloTokens:
         """The cached pair, loaded from the store the first time; refreshed ahead of expiry."""
         tokens = self._cache.get(channel.id)

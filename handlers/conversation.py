@@ -35,12 +35,8 @@ def _is_conversational(ctx: Context) -> bool:
 
 
 def build_dispatcher() -> Dispatcher:
-    try:
-        from handlers.faq_chat import FaqHandler, FaqPostbackHandler
-    except ImportError:
-        return Dispatcher([FnHandler(menu.is_menu_request, menu.show_menu),
-                           FnHandler(_is_payload(menu.FAQ), faq_prompt),
-                           FnHandler(menu.is_coming_soon, menu.coming_soon)])
+    from handlers.faq_chat import FaqHandler, FaqPostbackHandler
+
     return Dispatcher([
         FnHandler(menu.is_menu_request, menu.show_menu),
         FnHandler(_is_payload(menu.FAQ), faq_prompt),

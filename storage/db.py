@@ -6,6 +6,7 @@ the async driver (aiosqlite, psycopg) is chosen here, so callers never name one.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,9 +92,15 @@ def migrate(url: str) -> None:
     """Create or upgrade the schema to the newest revision (safe to run from several processes)."""
     if is_sqlite(url):
         db_path = make_url(url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        command.upgrade(alembic_config(url), "head")
+        if not db_path or db_path == ":memory:":
+            command.upgrade(alembic_config(url), "head")
+            return
+        path = Path(db_path).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Serialise processes starting together on one file (web, worker, scheduler).
+        with open(path.with_name(path.name + ".migrate.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            command.upgrade(alembic_config(url), "head")
         return
     engine = make_sync_engine(url)
     try:

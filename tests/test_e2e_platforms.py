@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 
 import pytest
 from sqlmodel import select
@@ -292,3 +293,27 @@ async def test_unknown_event_kind_is_stored_and_acknowledged(env):
             rows = (await s.exec(select(Message).where(Message.direction == "in"))).all()
             return len(rows) == 1 and rows[0].status == "ignored" and rows[0].kind == "unknown"
     await wait_until(stored, what="unknown event stored")
+
+
+async def test_scheduler_refreshes_zalo_token_ahead_of_expiry(env):
+    from bot.scheduler import refresh_zalo_tokens
+    from storage.db import session_scope
+
+    zalo = env.sims["zalo"]
+    async with session_scope(env.hub.sessions) as s:
+        channel = await s.get(Channel, env.channels["zalo"].id)
+        channel.config = {**channel.config, "access_expires_at": time.time() + 600}  # expires in 10 minutes
+        s.add(channel)
+    old_refresh = zalo.current[OA_ID][1]
+    assert await refresh_zalo_tokens(env.hub) == 1
+    assert len(zalo.refresh_calls) == 1
+    async with env.hub.sessions() as s:
+        channel = await s.get(Channel, env.channels["zalo"].id)
+    assert channel.config["refresh_token"] == zalo.current[OA_ID][1] != old_refresh
+    assert channel.config["access_expires_at"] > time.time() + 80000
+    # A second run finds the fresh token and does not burn the new single-use refresh token.
+    await refresh_zalo_tokens(env.hub)
+    assert len(zalo.refresh_calls) == 1
+    # And the refreshed token works for sending.
+    assert (await post_zalo(env, zalo_text("u11", "menu", "sch-1"))).status == 200
+    await wait_until(lambda: len(zalo.sent) == 1, what="sent with refreshed token")

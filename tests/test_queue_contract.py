@@ -273,6 +273,8 @@ _CHILD_CONSUME = _CHILD_PRELUDE + """
 async def main():
     q, close = open_queue(spec)
     await q.start()
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the parent's "go"
 
     async def task(name):
         while True:
@@ -295,7 +297,7 @@ asyncio.run(main())
 
 async def _spawn(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(sys.executable, "-c", *args, cwd=ROOT,
-                                                stdout=asyncio.subprocess.PIPE)
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
 
 
 async def test_enqueued_jobs_survive_kill_9(spec, make):
@@ -322,9 +324,11 @@ async def test_enqueued_jobs_survive_kill_9(spec, make):
 async def test_order_per_key_across_processes(spec, make):
     q = await make()
     keys, per_key = 8, 12
-    await q.enqueue_many(Q, [(f"key{k}", {"seq": i}) for i in range(per_key) for k in range(keys)])
     children = [await _spawn(_CHILD_CONSUME, json.dumps(spec), f"p{i}") for i in range(3)]
-    outputs = await asyncio.wait_for(asyncio.gather(*(c.communicate() for c in children)), timeout=45)
+    for child in children:  # all started before there is work, so that all take part
+        assert await asyncio.wait_for(child.stdout.readline(), timeout=30) == b"ready\n"
+    await q.enqueue_many(Q, [(f"key{k}", {"seq": i}) for i in range(per_key) for k in range(keys)])
+    outputs = await asyncio.wait_for(asyncio.gather(*(c.communicate(b"go\n") for c in children)), timeout=45)
     assert [c.returncode for c in children] == [0, 0, 0]
     records = [json.loads(line) for out, _ in outputs for line in out.decode().splitlines() if line.strip()]
     by_key: dict[str, list[tuple[float, float, int]]] = defaultdict(list)

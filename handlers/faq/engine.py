@@ -62,16 +62,18 @@ class FaqResult:
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 0.55  # minimum raw similarity to answer ...
-    margin: float = 0.08  # ... and minimum lead over the next distinct entry
-    sure: float = 0.80  # answer regardless of margin above this similarity (if margin > sure_margin)
-    sure_margin: float = 0.03
+    answer: float = 0.46  # minimum raw similarity to answer ...
+    margin: float = 0.12  # ... and minimum lead over the next distinct entry
+    sure: float = 0.85  # answer with a smaller lead above this similarity
+    sure_margin: float = 0.06
     suggest: float = 0.30  # below this: nothing plausible -> "none"
     suggest_ratio: float = 0.6  # a suggestion must score at least this share of the best
 
 
 BIGRAM_WEIGHT = 0.8
-ANSWER_WEIGHT = 0.25  # weight of answer-text terms inside the entry bag
+ANSWER_WEIGHT = 0.25
+FIELD_MIX = 0.6  # entry score = mix of best single phrasing and the whole entry
+FIELD_ONLY = 0.9  # weight of answer-text terms inside the entry bag
 OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest known word
 ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
 
@@ -321,19 +323,20 @@ class FaqIndex:
                 doc_dot[d] += v * wt
             for k, wt in self._bag_postings.get(t, ()):
                 bag_dot[k] += v * wt
-        best: dict[int, float] = {}
+        field_best: dict[int, float] = {}
         doc_entry = self._doc_entry
         doc_norm = self._doc_norm
         for d, dot in doc_dot.items():
             s = dot / (qnorm * doc_norm[d])
             k = doc_entry[d]
-            if s > best.get(k, 0.0):
-                best[k] = s
+            if s > field_best.get(k, 0.0):
+                field_best[k] = s
         bag_norm = self._bag_norm
+        best: dict[int, float] = {}
         for k, dot in bag_dot.items():
-            s = 0.9 * dot / (qnorm * bag_norm[k])
-            if s > best.get(k, 0.0):
-                best[k] = s
+            b = dot / (qnorm * bag_norm[k])
+            f = field_best.get(k, 0.0)
+            best[k] = max(FIELD_MIX * f + (1 - FIELD_MIX) * b, f * FIELD_ONLY)
         ranked = sorted(((s, k) for k, s in best.items()), key=lambda x: (-x[0], self.entries[x[1]].tier, x[1]))
         unknown_share = (oov * oov) / norm_sq if norm_sq else 0.0
         return ranked, unknown_share
@@ -364,6 +367,7 @@ class FaqIndex:
         margin = s1 - s2
         conf = _calibrate(s1, margin)
         top = self._distinct(ranked, 3)
+        k1 = top[0][1]
         if (s1 >= th.answer and margin >= th.margin) or (s1 >= th.sure and margin >= th.sure_margin):
             matches = [FaqMatch(self.entries[k], round(conf if i == 0 else _calibrate(s, 0.0), 4)) for i, (s, k) in enumerate(top)]
             return FaqResult("answer", normalized, matches)
@@ -374,16 +378,21 @@ class FaqIndex:
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
 
     def _distinct(self, ranked: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
-        out: list[tuple[float, int]] = []
-        keys: set[str] = set()
+        """Best entries with distinct questions; among copies of one question (a commune's own
+        entry and the province's), the commune's own entry wins."""
+        pick: dict[str, tuple[float, int]] = {}
+        order: list[str] = []
         for s, k in ranked:
-            if self._qkey[k] in keys:
-                continue
-            keys.add(self._qkey[k])
-            out.append((s, k))
-            if len(out) >= limit:
+            if len(order) >= limit and s < 0.98 * pick[order[limit - 1]][0]:
                 break
-        return out
+            key = self._qkey[k]
+            cur = pick.get(key)
+            if cur is None:
+                pick[key] = (s, k)
+                order.append(key)
+            elif self.entries[k].tier < self.entries[cur[1]].tier:
+                pick[key] = (cur[0], k)
+        return [pick[key] for key in order[:limit]]
 
     def explain(self, query: str) -> dict:
         """Debug view: normalised query and the five best raw scores."""

@@ -117,7 +117,8 @@ CHIT_ACK = frozenset(
     """
     ok oke okie oki okay okela u uh uhm um uk vang da duoc roi r hieu biet
     hay tot qua tuyet voi good great nice haha hihi hehe kaka hic huhu like
-    dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi
+    dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi you buoi sang trua chieu toi
+    tot lanh ngay
     """.split()
 )
 CHIT_ADDRESS = frozenset(
@@ -224,6 +225,10 @@ CONCEPTS: dict[str, list[str]] = {
     "bhyt": ["bao hiem y te", "bhyt"],
     "bhxh": ["bao hiem xa hoi", "bhxh"],
     "bhtn": ["bao hiem that nghiep"],
+    "nuocngoai": [
+        "nuoc ngoai", "ngoai quoc", "han quoc", "trung quoc", "dai loan", "nhat ban", "nguoi my", "nguoi uc",
+        "viet kieu", "nguoi tay", "nguoi han", "nguoi nhat", "nguoi trung", "lao", "campuchia", "thai lan",
+    ],
     "sodo": [
         "giay chung nhan quyen su dung dat", "giay chung nhan qsdd", "so do", "so hong", "bia do",
         "bia hong", "so dat", "giay chung nhan quyen su dung", "gcn quyen su dung dat",

@@ -1,0 +1,148 @@
+"""Behaviour of the FAQ engine: normalisation, chit-chat, out-of-scope, suggestions, tiers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from handlers.faq import FaqIndex, KbEntry, load_starter_kb
+from handlers.faq.normalize import accent_key, analyse, normalize, normalize_plain, strip_accents
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex.build(load_starter_kb())
+
+
+def test_starter_kb_size_and_categories():
+    kb = load_starter_kb()
+    assert len(kb) >= 60
+    cats = {e.category for e in kb}
+    for c in ("Hộ tịch", "Cư trú", "Căn cước", "Chứng thực", "Đất đai", "Xây dựng", "Bảo hiểm", "Chính sách xã hội", "Quân sự", "Thông tin xã"):
+        assert c in cats
+
+
+def test_tone_placement_and_accents():
+    assert accent_key("hoà") == accent_key("hòa")
+    assert accent_key("thuý") == accent_key("thúy")
+    assert accent_key("hoa") is None
+    assert strip_accents("Đăng ký") == "Dang ky"
+    assert normalize_plain("Hoà") == normalize_plain("hòa") == "hoa"
+
+
+def test_teencode_and_context_rules():
+    assert normalize("thu tuc dk kh can j") == "thu tuc đăng ký kết hôn can gì"
+    assert "bao nhiêu" in normalize("giá bn")
+    assert "bao nhiêu" not in normalize("bn ơi cho hỏi")
+    assert "được" in normalize("làm online đk ko")
+    assert normalize_plain("sđt ubnd") == "sdt ubnd"
+    assert normalize_plain("sổ hồng") == normalize_plain("bìa đỏ") == "sodo"
+    assert normalize_plain("CCCD") == normalize_plain("căn cước công dân") == "cancuoc"
+    assert normalize_plain("alooo") == ""  # greeting only, repeated letters collapsed
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("Thủ tục đăng ký kết hôn", "ht-kethon"),
+        ("thu tuc dang ky ket hon", "ht-kethon"),
+        ("THU TUC DKKH CAN GI", "ht-kethon"),
+        ("chào xã ạ, cho em hỏi xin giấy xác nhận độc thân ở đâu ạ", "ht-tthn"),
+        ("mat so do lam lai the nao", "dd-caplai"),
+        ("sdt cong an xa", "xa-sdt"),
+        ("doi cmnd sang cccd", "cc-doi"),
+        ("hàng xóm lấn đất", "dd-tranhchap"),
+        ("nhap hk cho con", "ct-thuongtru"),
+        ("kich hoat vneid o dau", "vneid-kichhoat"),
+    ],
+)
+def test_answers_citizen_typing(index: FaqIndex, query: str, expected: str):
+    res = index.ask(query)
+    assert res.decision == "answer", (query, res.decision, [m.entry.id for m in res.matches])
+    assert res.matches[0].entry.id == expected
+    assert 0.0 <= res.matches[0].score <= 1.0
+
+
+@pytest.mark.parametrize("query", ["ok", "dc r", "cảm ơn", "cam on ad nhieu", "chào xã ạ", "alooo", "hi", "bye", "👍", "vâng ạ"])
+def test_chitchat_never_answered(index: FaqIndex, query: str):
+    res = index.ask(query)
+    assert res.decision == "chitchat"
+    assert res.reply and res.matches == []
+
+
+def test_greeting_followed_by_question_is_a_question(index: FaqIndex):
+    res = index.ask("chào ad, cho em hỏi thủ tục đăng ký tạm trú với ạ")
+    assert res.decision == "answer" and res.matches[0].entry.id == "ct-tamtru"
+
+
+@pytest.mark.parametrize("query", ["giá vàng hôm nay", "kết quả bóng đá tối qua", "thời tiết ngày mai thế nào", "xổ số miền bắc"])
+def test_out_of_scope_not_answered(index: FaqIndex, query: str):
+    assert index.ask(query).decision in ("none", "suggest")
+
+
+def test_suggest_offers_two_or_three(index: FaqIndex):
+    # ambiguous: several civil-status entries are plausible
+    res = index.ask("khai sinh")
+    assert res.decision in ("suggest", "answer")
+    if res.decision == "suggest":
+        assert 1 <= len(res.matches) <= 3
+    hits = [index.ask(q) for q in ("ban sao", "giay to dat", "khai sinh cho con", "the bao hiem")]
+    sugg = [r for r in hits if r.decision == "suggest"]
+    assert sugg, "expected at least one suggestion"
+    for r in sugg:
+        assert 1 <= len(r.matches) <= 3
+        ids = [m.entry.id for m in r.matches]
+        assert len(set(ids)) == len(ids)
+
+
+def test_commune_entry_beats_province_on_tie():
+    prov = KbEntry("p1", "Giờ làm việc của UBND xã", [], "Theo giờ hành chính của tỉnh.", tier=1)
+    own = KbEntry("c1", "Giờ làm việc của UBND xã", [], "Sáng 7h, chiều 13h30.", tier=0)
+    other = KbEntry("c2", "Thủ tục đăng ký khai sinh", [], "...", tier=0)
+    idx = FaqIndex.build([prov, other, own])
+    res = idx.ask("ubnd xa lam viec may gio")
+    assert res.decision == "answer"
+    assert res.matches[0].entry.id == "c1"
+    assert all(m.entry.id != "p1" for m in res.matches)  # same question is not offered twice
+
+
+def test_inactive_entries_ignored():
+    idx = FaqIndex.build([KbEntry("a", "Thủ tục đăng ký khai sinh", [], "x", active=False), KbEntry("b", "Đăng ký kết hôn", [], "y")])
+    assert len(idx) == 1
+
+
+@pytest.mark.parametrize("query", ["", "   ", "😀😀😀", "?!?!", "a" * 10000, "khai sinh " * 500, "\x00\x01", "12345", "đ"])
+def test_never_crashes(index: FaqIndex, query: str):
+    res = index.ask(query)
+    assert res.decision in ("answer", "suggest", "chitchat", "none")
+
+
+def test_empty_index():
+    idx = FaqIndex.build([])
+    assert len(idx) == 0
+    assert idx.ask("thủ tục khai sinh").decision == "none"
+
+
+def test_thread_safe_reads(index: FaqIndex):
+    queries = ["thu tuc lam cccd", "dang ky tam tru", "xin giay doc than", "ok", "gia vang"] * 20
+    expected = {q: index.ask(q).decision for q in set(queries)}
+    errors: list[str] = []
+
+    def worker():
+        for q in queries:
+            if index.ask(q).decision != expected[q]:
+                errors.append(q)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_normalized_is_reported(index: FaqIndex):
+    res = index.ask("Chào xã, cho em hỏi thủ tục làm CCCD ạ")
+    assert "căn cước" in res.normalized and "chào" not in res.normalized
+    assert analyse("")== []
