@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from bot.logsetup import register_channel_secrets, setup_logging
 from bot.settings import Settings
 from storage import repo
 from storage.db import make_async_engine, migrate, session_factory, session_scope
-from storage.models import Channel, Unit
+from storage.models import Channel, StaffUser, Unit
 
 log = logging.getLogger("coso")
 
@@ -191,6 +192,36 @@ async def channel_list(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, run)
 
 
+# ---------------------------------------------------------------- staff
+
+async def staff_add(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.seed import hash_password
+
+    if args.role != "admin" and not args.unit:
+        raise CliError("Cán bộ cần thuộc một đơn vị: --unit CODE / staff need --unit")
+    password = args.password or secrets.token_urlsafe(12)
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        if (await session.exec(select(StaffUser).where(StaffUser.username == args.username))).first():
+            raise CliError(f"Tên đăng nhập {args.username} đã có / username exists")
+        unit = await _unit(session, args.unit) if args.unit else None
+        session.add(StaffUser(username=args.username, full_name=args.full_name or args.username,
+                              password_hash=hash_password(password), role=args.role,
+                              unit_id=unit.id if unit else None))
+    await _with_session(settings, run)
+    print(f"Đã tạo tài khoản {args.username} ({args.role})"
+          + ("" if args.password else f", mật khẩu: {password} (chỉ hiện một lần)"))
+
+
+async def staff_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        units = {u.id: u.code for u in (await session.exec(select(Unit))).all()}
+        for u in (await session.exec(select(StaffUser).order_by(col(StaffUser.id)))).all():
+            print(f"{u.username}\t{u.role}\t{units.get(u.unit_id, '-')}\t{'hoạt động' if u.active else 'khóa'}")
+
+    await _with_session(settings, run)
+
+
 # ---------------------------------------------------------------- outbox
 
 async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
@@ -250,6 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
             cp.add_argument("--" + f.replace("_", "-"), dest=f)
         cp.set_defaults(func=channel_add)
     channel.add_parser("list").set_defaults(func=channel_list)
+
+    staff = sub.add_parser("staff", help="tài khoản cán bộ").add_subparsers(dest="action", required=True)
+    sa = staff.add_parser("add")
+    sa.add_argument("username")
+    sa.add_argument("--unit")
+    sa.add_argument("--role", choices=["admin", "province_officer", "officer", "staff"], default="staff")
+    sa.add_argument("--full-name", dest="full_name")
+    sa.add_argument("--password")
+    sa.set_defaults(func=staff_add)
+    staff.add_parser("list").set_defaults(func=staff_list)
 
     outbox = sub.add_parser("outbox", help="tin gửi đi").add_subparsers(dest="action", required=True)
     of = outbox.add_parser("failed", help="tin gửi lỗi (dead letter) và ngoài thời hạn tương tác")

@@ -119,16 +119,26 @@ async def zalo_webhook(request: web.Request) -> web.Response:
 
 @_guard
 async def facebook_webhook(request: web.Request) -> web.Response:
+    """One request may batch entries of several pages of one app: verify once, route each page's part."""
     raw, data = await _read_json(request)
     if not isinstance(data, dict):
         raise WebhookError(400, "invalid Facebook event")
-    page_id = request.app[HUB].connectors[Platform.FACEBOOK].route_id(data)
-    if not page_id:
+    hub = request.app[HUB]
+    connector = hub.connectors[Platform.FACEBOOK]
+    parts = connector.split_by_page(data)
+    if not parts:
         raise WebhookError(400, "thiếu page id / missing page id")
-    channel = await request.app[CHANNELS].by_external(Platform.FACEBOOK, str(page_id))
-    if channel is None:
-        raise WebhookError(404, f"Trang không được đăng ký / unknown page {page_id}")
-    return await _accept(request, Platform.FACEBOOK, channel, raw, data)
+    channels = {pid: await request.app[CHANNELS].by_external(Platform.FACEBOOK, pid) for pid in parts}
+    known = {pid: c for pid, c in channels.items() if c is not None}
+    if not known:
+        raise WebhookError(404, f"Trang không được đăng ký / unknown page {', '.join(parts)}")
+    connector.verify(next(iter(known.values())), request.headers, raw, data)
+    for pid in parts.keys() - known.keys():
+        log.warning("facebook webhook: entries of unknown page %s skipped", pid)
+    events = [e for pid, channel in known.items() if channel.active for e in connector.parse(channel, parts[pid])]
+    if events:
+        await hub.queue.enqueue_many(INBOUND, [inbound_job(e) for e in events])
+    return web.json_response({"ok": True, "events": len(events)})
 
 
 async def facebook_verify(request: web.Request) -> web.Response:
@@ -184,7 +194,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def create_app(hub: Hub) -> web.Application:
-    from bot import webchat
+    from bot import console, webchat
 
     app = web.Application(client_max_size=hub.settings.max_body_bytes)
     app[HUB] = hub
@@ -196,6 +206,7 @@ def create_app(hub: Hub) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     webchat.setup(app)
+    console.setup(app)
     return app
 
 

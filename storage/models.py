@@ -196,3 +196,15 @@ class FaqQuery(SQLModel, table=True):
     best_entry_id: int | None = Field(default=None)
     score: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A logged-in staff member's session (server side, so every web replica sees it)."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)  # sha256 of the cookie value
+    user_id: int = Field(foreign_key="staffuser.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

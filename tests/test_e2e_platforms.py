@@ -317,3 +317,20 @@ async def test_scheduler_refreshes_zalo_token_ahead_of_expiry(env):
     # And the refreshed token works for sending.
     assert (await post_zalo(env, zalo_text("u11", "menu", "sch-1"))).status == 200
     await wait_until(lambda: len(zalo.sent) == 1, what="sent with refreshed token")
+
+
+async def test_facebook_batch_of_two_pages_routes_each(env):
+    graph = env.sims["graph"]
+    graph.add_page("998877", "EAAG-second-page")
+    await env.add_channel("facebook2", "XA1", "facebook", "998877", {
+        "page_id": "998877", "app_secret": FB_APP_SECRET, "page_token": "EAAG-second-page", "verify_token": "v2"})
+    body = facebook_body(PAGE_ID, [facebook_text_event(PAGE_ID, "psid-a", "menu", "mid.a", wrap=False)])
+    body["entry"] += facebook_body("998877", [facebook_text_event("998877", "psid-b", "menu", "mid.b",
+                                                                  wrap=False)])["entry"]
+    body["entry"] += facebook_body("555", [facebook_text_event("555", "psid-c", "menu", "mid.c",
+                                                               wrap=False)])["entry"]
+    raw, headers = facebook_webhook(FB_APP_SECRET, body)
+    resp = await env.client.post("/webhooks/facebook", data=raw, headers=headers)
+    assert resp.status == 200 and (await resp.json())["events"] == 2
+    await wait_until(lambda: len(graph.sent) == 2, what="a reply from each page")
+    assert {(m["page_id"], m["recipient"]["id"]) for m in graph.sent} == {(PAGE_ID, "psid-a"), ("998877", "psid-b")}

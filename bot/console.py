@@ -1,0 +1,170 @@
+"""Staff console (first part): log in, and an overview scoped to the staff member's units.
+
+Sessions are server side (``staff_session``), so every web replica sees them; the
+cookie holds a random token whose SHA-256 is stored. Roles and units decide what a
+person sees: an administrator sees everything, everyone else their unit and the
+units below it (a commune's staff never see another commune's data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import secrets
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from bot.seed import check_password
+from bot.web import HUB
+from storage.db import session_scope
+from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
+from storage.repo import unit_subtree_ids
+
+COOKIE = "coso_session"
+SESSION_DAYS = 7
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ROLE_NAMES = {"admin": "Quản trị viên", "province_officer": "Cán bộ tỉnh", "officer": "Cán bộ",
+              "staff": "Cán bộ xã"}
+
+PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} — Cơ Sở Hub</title>
+<style>body{{font-family:system-ui,Arial,sans-serif;margin:0;background:#f5f6f8;color:#222}}
+header{{background:#b71c1c;color:#fff;padding:10px 16px;display:flex;justify-content:space-between;align-items:center}}
+main{{max-width:1000px;margin:16px auto;padding:0 12px}}section{{background:#fff;border:1px solid #ddd;
+border-radius:6px;padding:12px 16px;margin-bottom:16px}}table{{border-collapse:collapse;width:100%}}
+td,th{{border-bottom:1px solid #eee;padding:6px;text-align:left;font-size:14px}}.warn{{color:#b71c1c;font-weight:bold}}
+form.login{{max-width:320px;margin:60px auto;background:#fff;padding:20px;border:1px solid #ddd;border-radius:6px}}
+form.login input{{width:100%;padding:8px;margin:6px 0 12px;box-sizing:border-box}}
+button{{background:#b71c1c;color:#fff;border:0;padding:8px 14px;border-radius:4px;cursor:pointer}}
+.error{{color:#b71c1c}}</style></head><body>{body}</body></html>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    return web.Response(text=PAGE.format(title=html.escape(title), body=body), status=status,
+                        content_type="text/html", charset="utf-8")
+
+
+def _login_form(error: str = "", username: str = "") -> str:
+    err = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return (f'<form class="login" method="post" action="/login"><h2>Đăng nhập cán bộ</h2>{err}'
+            f'<label>Tên đăng nhập<input name="username" autocomplete="username" value="{html.escape(username)}">'
+            '</label><label>Mật khẩu<input name="password" type="password" autocomplete="current-password">'
+            '</label><button type="submit">Đăng nhập</button></form>')
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def current_user(request: web.Request) -> StaffUser | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    async with request.app[HUB].sessions() as session:
+        row = (await session.exec(select(StaffSession).where(StaffSession.token_hash == _hash(token)))).first()
+        if row is None or row.expires_at < utcnow():
+            return None
+        user = await session.get(StaffUser, row.user_id)
+    return user if user is not None and user.active else None
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return _page("Đăng nhập", _login_form())
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    hub = request.app[HUB]
+    async with hub.sessions() as session:
+        user = (await session.exec(select(StaffUser).where(StaffUser.username == username))).first()
+    ok = user is not None and user.active and await asyncio.to_thread(check_password, password, user.password_hash)
+    if not ok:
+        await asyncio.sleep(0.5)  # slows guessing a little
+        return _page("Đăng nhập", _login_form("Sai tên đăng nhập hoặc mật khẩu.", username), status=401)
+    token = secrets.token_urlsafe(32)
+    async with session_scope(hub.sessions) as session:
+        session.add(StaffSession(token_hash=_hash(token), user_id=user.id,  # type: ignore[union-attr]
+                                 expires_at=utcnow() + timedelta(days=SESSION_DAYS)))
+    response = web.HTTPFound("/console")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=SESSION_DAYS * 86400,
+                        secure=hub.settings.public_url.startswith("https://"))
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        async with session_scope(request.app[HUB].sessions) as session:
+            row = (await session.exec(select(StaffSession).where(StaffSession.token_hash == _hash(token)))).first()
+            if row is not None:
+                await session.delete(row)
+    response = web.HTTPFound("/login")
+    response.del_cookie(COOKIE)
+    raise response
+
+
+def _when(dt) -> str:  # type: ignore[no-untyped-def]
+    return dt.replace(tzinfo=dt.tzinfo or UTC).astimezone(VN).strftime("%d/%m/%Y %H:%M")
+
+
+def _rows(headers: list[str], rows: list[list[str]], empty: str) -> str:
+    if not rows:
+        return f"<p>{html.escape(empty)}</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+async def console(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    if user is None:
+        raise web.HTTPFound("/login")
+    hub = request.app[HUB]
+    async with hub.sessions() as session:
+        units = list((await session.exec(select(Unit))).all())
+        if user.role == "admin":
+            scope = {u.id for u in units}
+        elif user.unit_id is None:
+            scope = set()
+        else:
+            scope = unit_subtree_ids(units, user.unit_id)
+        channels = (await session.exec(select(Channel).where(col(Channel.unit_id).in_(scope))
+                                       .order_by(col(Channel.id)))).all()
+        failed = (await session.exec(select(Message).where(
+            col(Message.unit_id).in_(scope), Message.direction == "out",
+            col(Message.status).in_(["failed", "window_expired"])).order_by(col(Message.id).desc()).limit(50))).all()
+        handovers = (await session.exec(select(FaqQuery).where(
+            col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover")
+            .order_by(col(FaqQuery.id).desc()).limit(50))).all()
+    names = {u.id: u.name for u in units}
+    e = html.escape
+    channel_rows = [[e(c.platform), e(c.name or c.external_id), e(names.get(c.unit_id, "")),
+                     '<span class="warn">Cần cấp quyền lại</span>' if c.needs_reauth
+                     else ("Hoạt động" if c.active else "Đã tắt")] for c in channels]
+    failed_rows = [[_when(m.created_at), e(names.get(m.unit_id, "")),
+                    "Ngoài thời hạn tương tác" if m.status == "window_expired" else "Gửi lỗi",
+                    e((m.text or "")[:80]), e(m.error or "")] for m in failed]
+    handover_rows = [[_when(q.created_at), e(names.get(q.unit_id, "")), e(q.text)] for q in handovers]
+    unit_label = "Tất cả đơn vị" if user.role == "admin" else e(names.get(user.unit_id, ""))
+    body = (f'<header><span>Cơ Sở Hub — {unit_label}</span><form method="post" action="/logout">'
+            f'<span>{e(user.full_name or user.username)} ({e(ROLE_NAMES.get(user.role, user.role))})</span> '
+            '<button type="submit">Đăng xuất</button></form></header><main>'
+            f'<section><h3>Câu hỏi chuyển cho cán bộ</h3>'
+            f'{_rows(["Thời gian", "Đơn vị", "Câu hỏi"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
+            f'<section><h3>Tin nhắn gửi lỗi</h3>'
+            f'{_rows(["Thời gian", "Đơn vị", "Tình trạng", "Nội dung", "Lỗi"], failed_rows, "Không có tin nhắn lỗi.")}'
+            f'</section><section><h3>Kênh</h3>'
+            f'{_rows(["Nền tảng", "Tên", "Đơn vị", "Trạng thái"], channel_rows, "Chưa có kênh nào.")}</section></main>')
+    return _page("Bảng điều khiển", body)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/console", console)

@@ -1,0 +1,102 @@
+"""The web chat and the staff console in a real headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from sqlmodel import select
+
+from bot.seed import DEMO_COMMUNE, DEMO_PROVINCE, hash_password, seed_demo
+from storage.db import session_scope
+from storage.models import FaqQuery, StaffUser, Unit
+from tests.harness import running_hub
+
+CHROMIUM = os.environ.get("COSO_TEST_CHROMIUM", "/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed")
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:  # Playwright gives the browser a fresh temporary profile
+        b = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+async def demo(tmp_path):
+    async with running_hub(f"sqlite:///{tmp_path / 'hub.db'}") as h:
+        async with session_scope(h.hub.sessions) as s:
+            await seed_demo(s)
+        yield h
+
+
+def url(h, path: str) -> str:
+    return str(h.client.make_url(path))
+
+
+async def test_web_chat_menu_and_faq_in_browser(demo, browser):
+    page = await browser.new_page()
+    await page.goto(url(demo, "/chat"))
+    # The widget greets with the menu as buttons.
+    faq_button = page.get_by_role("button", name="Hỏi đáp thủ tục")
+    await faq_button.wait_for(timeout=15000)
+    await faq_button.click()
+    await page.get_by_text("Gõ không dấu cũng được").wait_for(timeout=15000)
+    await page.get_by_label("Nội dung tin nhắn").fill("cho em hoi lam giay khai sinh cho con can gi a")
+    await page.get_by_role("button", name="Gửi", exact=True).click()
+    answer = page.locator(".coso-bot", has_text="📌")
+    await answer.first.wait_for(timeout=15000)
+    assert "khai sinh" in (await answer.first.inner_text()).lower()
+    await page.screenshot(path=os.environ.get("COSO_SCREENSHOT", "/tmp/coso-chat.png"))
+
+
+async def test_console_login_and_unit_scope(demo, browser):
+    async with session_scope(demo.hub.sessions) as s:
+        commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        province = (await s.exec(select(Unit).where(Unit.code == DEMO_PROVINCE))).one()
+        other = Unit(code="XA-KHAC", name="UBND xã Khác", kind="commune", parent_id=province.id)
+        s.add(other)
+        await s.flush()
+        s.add(StaffUser(username="canbo", full_name="Nguyễn Văn A", password_hash=hash_password("mk-canbo-1"),
+                        role="staff", unit_id=commune.id))
+        s.add(StaffUser(username="tinh", password_hash=hash_password("mk-tinh-1"), role="province_officer",
+                        unit_id=province.id))
+        s.add(FaqQuery(unit_id=commune.id, text="Hỏi của xã Demo về đất đai", outcome="handover"))
+        s.add(FaqQuery(unit_id=other.id, text="Hỏi của xã Khác về điện", outcome="handover"))
+
+    page = await browser.new_page()
+    await page.goto(url(demo, "/console"))
+    assert page.url.endswith("/login")
+    await page.get_by_label("Tên đăng nhập").fill("canbo")
+    await page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_role("alert").wait_for()
+    assert "Sai tên đăng nhập hoặc mật khẩu" in await page.get_by_role("alert").inner_text()
+
+    await page.get_by_label("Mật khẩu").fill("mk-canbo-1")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_text("Câu hỏi chuyển cho cán bộ").wait_for()
+    content = await page.content()
+    assert "Hỏi của xã Demo về đất đai" in content
+    assert "Hỏi của xã Khác" not in content  # another commune's data is never shown
+    await page.get_by_role("button", name="Đăng xuất").click()
+    await page.wait_for_url("**/login")
+    await page.goto(url(demo, "/console"))
+    assert page.url.endswith("/login")
+
+    await page.get_by_label("Tên đăng nhập").fill("tinh")
+    await page.get_by_label("Mật khẩu").fill("mk-tinh-1")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_text("Câu hỏi chuyển cho cán bộ").wait_for()
+    content = await page.content()
+    assert "Hỏi của xã Demo về đất đai" in content and "Hỏi của xã Khác về điện" in content
