@@ -222,6 +222,53 @@ async def staff_list(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, run)
 
 
+# ---------------------------------------------------------------- citizens' personal data
+
+async def _citizen_id(session, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from storage.privacy import find_identity
+
+    identity = await find_identity(session, args.channel, args.user)
+    if identity is None:
+        raise CliError(f"Không tìm thấy người dùng {args.user} trên kênh #{args.channel} / citizen not found")
+    return identity.citizen_id
+
+
+async def citizen_export(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import export_citizen
+
+    async def run(session) -> dict:  # type: ignore[no-untyped-def]
+        return await export_citizen(session, await _citizen_id(session, args))
+
+    data = json.dumps(await _with_session(settings, run), ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(data, encoding="utf-8")
+    else:
+        print(data)
+
+
+async def citizen_delete(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import delete_citizen
+
+    if not args.yes:
+        raise CliError("Xóa dữ liệu là không thể hoàn tác: thêm --yes để xác nhận / add --yes to confirm")
+
+    async def run(session) -> int:  # type: ignore[no-untyped-def]
+        return await delete_citizen(session, await _citizen_id(session, args))
+
+    count = await _with_session(settings, run)
+    print(f"Đã xóa dữ liệu cá nhân của người dùng {args.user} ({count} tin nhắn đã được xóa nội dung).")
+
+
+async def citizen_purge(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.privacy import purge_old_messages
+
+    async def run(session) -> int:  # type: ignore[no-untyped-def]
+        return await purge_old_messages(session, args.older_than_days)
+
+    count = await _with_session(settings, run)
+    print(f"Đã xóa nội dung {count} tin nhắn cũ hơn {args.older_than_days} ngày.")
+
+
 # ---------------------------------------------------------------- outbox
 
 async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
@@ -291,6 +338,21 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--password")
     sa.set_defaults(func=staff_add)
     staff.add_parser("list").set_defaults(func=staff_list)
+
+    citizen = sub.add_parser("citizen", help="dữ liệu cá nhân của người dân").add_subparsers(
+        dest="action", required=True)
+    for name, fn in (("export", citizen_export), ("delete", citizen_delete)):
+        cp = citizen.add_parser(name)
+        cp.add_argument("--channel", type=int, required=True, help="số kênh (coso channel list)")
+        cp.add_argument("--user", required=True, help="mã người dùng trên nền tảng")
+        if name == "export":
+            cp.add_argument("--output", "-o")
+        else:
+            cp.add_argument("--yes", action="store_true")
+        cp.set_defaults(func=fn)
+    cp = citizen.add_parser("purge", help="xóa nội dung tin nhắn cũ")
+    cp.add_argument("--older-than-days", type=int, required=True)
+    cp.set_defaults(func=citizen_purge)
 
     outbox = sub.add_parser("outbox", help="tin gửi đi").add_subparsers(dest="action", required=True)
     of = outbox.add_parser("failed", help="tin gửi lỗi (dead letter) và ngoài thời hạn tương tác")

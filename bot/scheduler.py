@@ -1,4 +1,4 @@
-"""Periodic work (APScheduler): Zalo tokens refreshed ahead of expiry, old queue state cleaned.
+"""Periodic work (APScheduler): Zalo tokens refreshed ahead of expiry, personal data purged after retention.
 
 Only one scheduler is active at a time: each instance takes a leader lock
 (Redis in the scaled form) and the others stand by until it is released.
@@ -15,7 +15,9 @@ from sqlmodel import select
 
 from bot.hub import Hub
 from connectors.base import Platform
+from storage.db import session_scope
 from storage.models import Channel
+from storage.privacy import purge_old_messages
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,21 @@ async def refresh_zalo_tokens(hub: Hub) -> int:
     return refreshed
 
 
+async def purge_personal_data(hub: Hub) -> int:
+    """Blank citizens' message content older than ``retention_days``."""
+    if hub.settings.retention_days <= 0:
+        return 0
+    async with session_scope(hub.sessions) as session:
+        count = await purge_old_messages(session, hub.settings.retention_days)
+    if count:
+        log.info("retention: blanked %d messages older than %d days", count, hub.settings.retention_days)
+    return count
+
+
 async def run_scheduler(hub: Hub, stop: asyncio.Event) -> None:
     scheduler = AsyncIOScheduler(timezone="Asia/Ho_Chi_Minh")
+    scheduler.add_job(purge_personal_data, "cron", hour=2, minute=30, args=[hub], id="retention",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(refresh_zalo_tokens, "interval", minutes=10, args=[hub], id="zalo-tokens",
                       next_run_time=None, max_instances=1, coalesce=True)
     while not stop.is_set():

@@ -40,5 +40,8 @@ class Settings(BaseSettings):
     telegram_rate_per_second: int = 30
     telegram_rate_per_chat_per_second: float = 1.0
 
+    # Citizens' message content is blanked after this many days (0: keep).
+    retention_days: int = 365
+
     log_level: str = "INFO"
     log_json: bool = False

@@ -96,9 +96,9 @@ def test_multiline_answer_line_numbers():
     [
         (b"", "tệp rỗng"),
         (b"\xef\xbb\xbf\n\n", "tệp rỗng"),
-        ("id,question,answer\n1,a,b\n".encode(), "thiếu cột variants"),
-        ("question,variants,answer\n".encode(), "tiêu đề sai"),
-        ("id,question,variants,answer\n".encode(), "chỉ có tiêu đề"),
+        (b"id,question,answer\n1,a,b\n", "thiếu cột variants"),
+        (b"question,variants,answer\n", "tiêu đề sai"),
+        (b"id,question,variants,answer\n", "chỉ có tiêu đề"),
         ("id,question,variants,answer\n1,Kh\xf4ng,,x\n".encode("latin-1"), "UTF-8"),
     ],
 )

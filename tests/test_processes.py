@@ -175,7 +175,7 @@ async def test_worker_killed_between_commit_and_queueing_replies(deployment):
     assert [m.user_id for m in sim.sent] == ["mid-user"], dep.logs()
 
 
-async def test_split_processes_and_admin_login_printed_once(deployment, tmp_path):
+async def test_split_processes_answer_and_keep_secrets_out_of_logs(deployment):
     """`coso web` + `coso worker` + `coso scheduler` (the docker-compose commands) answer together."""
     dep, sim = deployment
     async with running(dep, "web"), running(dep, "worker"), running(dep, "scheduler"):
@@ -183,3 +183,6 @@ async def test_split_processes_and_admin_login_printed_once(deployment, tmp_path
         await send_webhooks(dep, ["split-user"], "s")
         await wait_until(lambda: len(sim.sent) == 1, timeout=30, what="reply via split processes")
     assert "UBND xã Một" in sim.sent[0].message["text"]
+    logs = dep.logs()
+    for secret in (OA_SECRET, APP_SECRET, *sim.current[OA_ID], "test-admin-pass"):
+        assert secret not in logs

@@ -20,6 +20,7 @@ caches used are thread-safe), so one index can serve many threads.
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from collections import defaultdict
@@ -73,7 +74,8 @@ class Thresholds:
 BIGRAM_WEIGHT = 0.8
 ANSWER_WEIGHT = 0.25
 FIELD_MIX = 0.6  # entry score = mix of best single phrasing and the whole entry
-FIELD_ONLY = 0.9  # weight of answer-text terms inside the entry bag
+FIELD_ONLY = 0.9
+RANK_DEPTH = 40  # candidates kept after scoring  # weight of answer-text terms inside the entry bag
 OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest known word
 ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
 
@@ -209,6 +211,16 @@ class FaqIndex:
                 bag_postings[t].append((k, wt))
                 norm += wt * wt
             self._bag_norm.append(math.sqrt(norm) or 1.0)
+        # per-document term weights: frequent terms are scored only on candidate documents
+        self._common_df = max(40, int(0.02 * n))
+        self._doc_terms = [dict() for _ in self._doc_entry]
+        for t, plist in postings.items():
+            for d, wt in plist:
+                self._doc_terms[d][t] = wt
+        self._bag_terms = [dict() for _ in range(n)]
+        for t, plist in bag_postings.items():
+            for k, wt in plist:
+                self._bag_terms[k][t] = self._bag_terms[k].get(t, 0.0) + wt
         self._postings = dict(postings)
         self._bag_postings = dict(bag_postings)
         self._raw_vocab = dict(raw_vocab)
@@ -318,11 +330,26 @@ class FaqIndex:
         qnorm = math.sqrt(norm_sq)
         doc_dot: dict[int, float] = defaultdict(float)
         bag_dot: dict[int, float] = defaultdict(float)
-        for t, v in qdot.items():
+        common_df = self._common_df
+        rare = {t: v for t, v in qdot.items() if len(self._bag_postings.get(t, ())) <= common_df}
+        if not rare and len(qdot) > 2:
+            # only frequent terms: the two most distinctive ones generate the candidates
+            for t in sorted(qdot, key=lambda t: len(self._bag_postings.get(t, ())))[:2]:
+                rare[t] = qdot[t]
+        common = {t: v for t, v in qdot.items() if t not in rare}
+        for t, v in (rare if rare else qdot).items():
             for d, wt in self._postings.get(t, ()):
                 doc_dot[d] += v * wt
             for k, wt in self._bag_postings.get(t, ()):
                 bag_dot[k] += v * wt
+        if rare and common:
+            # frequent terms only refine the candidates found through the distinctive ones
+            for d in list(doc_dot):
+                terms = self._doc_terms[d]
+                doc_dot[d] += sum(v * terms.get(t, 0.0) for t, v in common.items())
+            for k in list(bag_dot):
+                terms = self._bag_terms[k]
+                bag_dot[k] += sum(v * terms.get(t, 0.0) for t, v in common.items())
         field_best: dict[int, float] = {}
         doc_entry = self._doc_entry
         doc_norm = self._doc_norm
@@ -337,7 +364,11 @@ class FaqIndex:
             b = dot / (qnorm * bag_norm[k])
             f = field_best.get(k, 0.0)
             best[k] = max(FIELD_MIX * f + (1 - FIELD_MIX) * b, f * FIELD_ONLY)
-        ranked = sorted(((s, k) for k, s in best.items()), key=lambda x: (-x[0], self.entries[x[1]].tier, x[1]))
+        entries = self.entries
+        ranked = heapq.nsmallest(
+            RANK_DEPTH, ((-s, entries[k].tier, k) for k, s in best.items())
+        )
+        ranked = [(-ns, k) for ns, _, k in ranked]
         unknown_share = (oov * oov) / norm_sq if norm_sq else 0.0
         return ranked, unknown_share
 

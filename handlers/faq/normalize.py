@@ -83,7 +83,7 @@ STOP_ACC: dict[str, frozenset[str]] = {
 }
 
 
-def is_stop(t: "Tok") -> bool:
+def is_stop(t: Tok) -> bool:
     if t.plain not in STOP:
         return False
     if t.acc is None:
