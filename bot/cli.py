@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
 from bot.logsetup import register_channel_secrets, setup_logging
@@ -192,6 +192,33 @@ async def channel_list(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, run)
 
 
+async def channel_set_webhook(settings: Settings, args: argparse.Namespace) -> None:
+    """Telegram: register our webhook URL and secret with the Bot API; others: print where to enter it."""
+    from connectors.telegram import TelegramConnector
+
+    async def run(session) -> Channel:  # type: ignore[no-untyped-def]
+        channel = await session.get(Channel, args.id)
+        if channel is None:
+            raise CliError(f"Không có kênh #{args.id} / unknown channel")
+        return channel
+
+    channel = await _with_session(settings, run)
+    base = settings.public_url.rstrip("/")
+    if channel.platform != "telegram":  # type: ignore[union-attr]
+        path = {"zalo": "/webhooks/zalo", "facebook": "/webhooks/facebook"}.get(channel.platform, "")  # type: ignore[union-attr]
+        print(f"Nhập địa chỉ webhook {base}{path} trong trang quản trị của nền tảng.")
+        return
+    url = f"{base}/webhooks/telegram/{channel.id}"  # type: ignore[union-attr]
+    connector = TelegramConnector(settings)
+    try:
+        await connector.set_webhook(channel, url)  # type: ignore[arg-type]
+    except Exception as exc:  # SendError from the connector: say it plainly
+        raise CliError(f"Không đăng ký được webhook Telegram / setWebhook failed: {exc}") from None
+    finally:
+        await connector.close()
+    print(f"Đã đăng ký webhook Telegram: {url}")
+
+
 # ---------------------------------------------------------------- staff
 
 async def staff_add(settings: Settings, args: argparse.Namespace) -> None:
@@ -328,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
             cp.add_argument("--" + f.replace("_", "-"), dest=f)
         cp.set_defaults(func=channel_add)
     channel.add_parser("list").set_defaults(func=channel_list)
+    cw = channel.add_parser("set-webhook", help="đăng ký webhook (Telegram: gọi setWebhook)")
+    cw.add_argument("id", type=int)
+    cw.set_defaults(func=channel_set_webhook)
 
     staff = sub.add_parser("staff", help="tài khoản cán bộ").add_subparsers(dest="action", required=True)
     sa = staff.add_parser("add")
@@ -373,7 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "command", None) == "faq" and getattr(args, "action", None) == "eval":
             return int(args.func(settings, args) or 0)  # in-memory, no database
-        migrate(settings.database_url)
+        try:
+            migrate(settings.database_url)
+        except ValueError as exc:
+            raise CliError(f"COSO_DATABASE_URL không hợp lệ / invalid database URL: {exc}") from None
+        except OperationalError as exc:
+            raise CliError("Không kết nối được cơ sở dữ liệu / cannot reach the database: "
+                           f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}") from None
         if getattr(args, "process", None):
             p = args.process
             asyncio.run(_run_processes(settings, web=p in ("serve", "web"), worker=p in ("serve", "worker"),
