@@ -42,6 +42,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,25 +190,57 @@ def find_pids(comm: str) -> list[int]:
     return out
 
 
-class CpuMeter:
-    """CPU used by this process (the generator) and by watched processes over a measured span."""
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat)."""
+    try:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
-    def __init__(self, watched: dict[str, list[int]]) -> None:
+
+class CpuMeter:
+    """CPU used over a measured span, in cores (1.0 = one core busy): this process (the generator), the
+    watched processes (a list of pids, or a function giving them, for processes that come and go such
+    as PostgreSQL backends), the whole machine, and what is left: processes that are not part of this run."""
+
+    worst_other = 0.0  # the most CPU used by processes outside the benchmark in any measured span
+
+    def __init__(self, watched: dict[str, list[int] | Callable[[], list[int]]]) -> None:
         self.watched = watched
+        self.usage: dict[str, float] = {}
+
+    def _pids(self, k: str) -> list[int]:
+        w = self.watched[k]
+        return w() if callable(w) else w
 
     def __enter__(self) -> CpuMeter:
-        self.t0, self.g0 = perf(), time.process_time()
-        self.w0 = {k: sum(cpu_seconds(p) for p in pids) for k, pids in self.watched.items()}
+        self.t0, self.g0, self.m0 = perf(), time.process_time(), machine_busy_seconds()
+        self.w0 = {k: {p: cpu_seconds(p) for p in self._pids(k)} for k in self.watched}
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall = perf() - self.t0
         self.usage = {"generator": (time.process_time() - self.g0) / wall}
-        for k, pids in self.watched.items():
-            self.usage[k] = (sum(cpu_seconds(p) for p in pids) - self.w0[k]) / wall
+        for k in self.watched:
+            used = 0.0
+            for p in self._pids(k):
+                now = cpu_seconds(p)
+                if now == now:  # not nan: the process still exists
+                    used += now - self.w0[k].get(p, 0.0)
+            self.usage[k] = used / wall
+        machine = (machine_busy_seconds() - self.m0) / wall
+        self.usage["other processes"] = max(0.0, machine - sum(self.usage.values()))
+        CpuMeter.worst_other = max(CpuMeter.worst_other, self.usage["other processes"])
+        self.usage["machine"] = machine
 
     def text(self) -> str:
-        return ", ".join(f"{k} {v * 100:.0f}%" for k, v in self.usage.items())
+        return ", ".join(f"{k} {v * 100:.0f}%" for k, v in self.usage.items()) + f" (of {os.cpu_count() * 100}%)"
+
+    def busy_note(self) -> str:
+        other = self.usage.get("other processes", 0.0)
+        return (f"  note: processes outside this benchmark used {other * 100:.0f}% CPU meanwhile: "
+                "figures are pessimistic" if other > 0.25 else "")
 
 
 async def wait_http(url: str, proc: subprocess.Popen, procs: Procs, name: str, timeout: float = 60) -> None:
@@ -260,6 +293,7 @@ class OpenLoopResult:
     achieved: float = 0.0
     starts: dict[str, float] = field(default_factory=dict)  # user -> send time
     cpu: str = ""
+    note: str = ""
 
     @property
     def held(self) -> bool:
@@ -311,6 +345,7 @@ async def open_loop(url: str, reqs: list[tuple], rate: float, meter: CpuMeter) -
                 tasks.append(asyncio.create_task(one(user, raw, headers, due)))
             await asyncio.gather(*tasks)
         res.cpu = meter.text()
+        res.note = meter.busy_note()
     span = max(ends) - t0 if ends else 1
     res.achieved = res.ok / span
     return res
@@ -325,6 +360,7 @@ class ClosedLoopResult:
     lat_ms: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     reused: bool = False
+    note: str = ""
 
     @property
     def rps(self) -> float:
@@ -336,7 +372,7 @@ class ClosedLoopResult:
                 f"p50 {pct(self.lat_ms, .5):.2f} ms, p99 {pct(self.lat_ms, .99):.2f} ms; errors {err}"
                 f"{' ' + str(dict(self.errors)) if err else ''}; CPU "
                 + ", ".join(f"{k} {v * 100:.0f}%" for k, v in self.cpu.items())
-                + ("; (request pool reused)" if self.reused else ""))
+                + ("; (request pool reused)" if self.reused else "") + ("\n" + self.note if self.note else ""))
 
 
 async def closed_loop(url: str, pool: list[tuple], conc: int, seconds: float, meter: CpuMeter,
@@ -372,8 +408,8 @@ async def closed_loop(url: str, pool: list[tuple], conc: int, seconds: float, me
         with meter:
             start = perf()
             await asyncio.gather(*(worker(start + seconds) for _ in range(conc)))
-            res.seconds = max(seconds, perf() - start) if res.done == 0 else seconds
         res.cpu = meter.usage
+        res.note = meter.busy_note()
     return res
 
 
@@ -499,14 +535,14 @@ class Bench:
         bare_open = []
         for i, rate in enumerate(rates):
             reqs = build_requests(f"b{i}-", int(rate * a.duration), users=5000)
-            r = await open_loop(bare_url, reqs, rate, CpuMeter({"server": [bare.pid]}))
+            r = await open_loop(bare_url, reqs, rate, CpuMeter({"server": [bare.pid], "zalosim": [sim.pid]}))
             bare_open.append(r)
-            print(f"  open loop {r.line()}\n    CPU {r.cpu}")
+            print(f"  open loop {r.line()}\n    CPU {r.cpu}" + (f"\n  {r.note}" if r.note else ""))
             if not r.held:
                 break
         pool = build_requests("bc-", a.pool, users=5000)
         bare_closed = await closed_loop(bare_url, pool, a.connections, a.closed_seconds,
-                                        CpuMeter({"server": [bare.pid]}))
+                                        CpuMeter({"server": [bare.pid], "zalosim": [sim.pid]}))
         print(f"  closed loop {bare_closed.line()}")
         self.procs.stop(bare)
 
@@ -515,13 +551,13 @@ class Bench:
         web_port = free_port()
         webp = await self.start_coso("web", self.new_prefix(), web_port)
         web_url = f"http://127.0.0.1:{web_port}/webhooks/zalo"
-        watch = {"coso web": [webp.pid], "redis": redis_pids}
+        watch = {"coso web": [webp.pid], "redis": redis_pids, "zalosim": [sim.pid]}
         coso_open = []
         for i, rate in enumerate(rates):
             reqs = build_requests(f"w{i}-", int(rate * a.duration), users=5000)
             r = await open_loop(web_url, reqs, rate, CpuMeter(watch))
             coso_open.append(r)
-            print(f"  open loop {r.line()}\n    CPU {r.cpu}")
+            print(f"  open loop {r.line()}\n    CPU {r.cpu}" + (f"\n  {r.note}" if r.note else ""))
             if not r.held:
                 break
         pool = build_requests("wc-", a.pool, users=5000)
@@ -558,15 +594,19 @@ class Bench:
             while perf() < deadline and (await delivered("warm-", True))["count"] < len(warm):
                 await asyncio.sleep(0.1)
             reqs = build_requests("e2e-", int(a.rate * a.duration), text="menu")
-            r = await open_loop(e2e_url, reqs, a.rate,
-                                CpuMeter({"coso web": [webp.pid], "worker": [worker.pid], "redis": redis_pids,
-                                          "postgres": find_pids("postgres")}))
-            print(f"  webhooks: {r.line()}\n    CPU while sending {r.cpu}")
-            drain_until = perf() + a.drain
-            while perf() < drain_until:
-                if (await delivered("e2e-", True))["count"] >= len(reqs):
-                    break
-                await asyncio.sleep(0.2)
+            span = CpuMeter({"coso web": [webp.pid], "worker": [worker.pid], "redis": redis_pids,
+                             "postgres": lambda: find_pids("postgres"), "zalosim": [sim.pid]})
+            with span:  # from the first webhook until the last reply (or the drain timeout)
+                r = await open_loop(e2e_url, reqs, a.rate, CpuMeter({}))
+                print(f"  webhooks: {r.line()}")
+                drain_until = perf() + a.drain
+                while perf() < drain_until:
+                    if (await delivered("e2e-", True))["count"] >= len(reqs):
+                        break
+                    await asyncio.sleep(0.1)
+            print(f"    CPU from first webhook to last reply: {span.text()}")
+            if span.busy_note():
+                print("  " + span.busy_note())
             rows = (await delivered("e2e-", False))["sent"]
         first: dict[str, float] = {}
         for user, t in rows:
@@ -606,6 +646,9 @@ class Bench:
               f"{'  (bare figure generator-bound)' if gen_bound else ''}")
         print(f"    end-to-end p99 < {GOAL_E2E_P99_MS:.0f} ms at {a.rate:.0f}/s: {pct(e2e, .99):8.1f} ms   "
               f"{mark(e2e_p99 < GOAL_E2E_P99_MS)}{'' if got == len(reqs) else f' ({len(reqs) - got} unanswered)'}")
+        if CpuMeter.worst_other > 0.25:
+            print(f"  caution: processes outside this benchmark used up to {CpuMeter.worst_other * 100:.0f}% CPU "
+                  f"during a measurement (of {os.cpu_count() * 100}%): figures are pessimistic")
         print(f"  total time {perf() - t_start:.0f}s; logs in {self.tmp}")
         print("=" * 100)
 
