@@ -94,7 +94,8 @@ async def _failed(hub: Hub, job: Job, message_id: int, exc: SendError) -> None:
                       attempts=job.attempts)
         await hub.queue.ack(job)
         return
-    if exc.kind == SendErrorKind.TRANSIENT and job.attempts < hub.settings.send_max_attempts:
+    retryable = exc.kind in (SendErrorKind.TRANSIENT, SendErrorKind.TOKEN)  # TOKEN: still rejected after refresh
+    if retryable and job.attempts < hub.settings.send_max_attempts:
         delay = backoff_delay(hub, job.attempts, exc.retry_after)
         log.warning("send of message %s failed (%s), retry %d in %.1fs", message_id, exc.code, job.attempts, delay)
         async with session_scope(hub.sessions) as session:
