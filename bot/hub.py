@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cache import RowCache
 from bot.locks import LockFactory, make_lock_factory
 from bot.logsetup import register_channel_secrets
 from bot.queue import Queue, make_queue
@@ -44,6 +45,7 @@ class Hub:
     http: aiohttp.ClientSession
     connectors: dict[str, Any]
     dispatcher: Dispatcher
+    cache: RowCache = None  # type: ignore[assignment]
     redis: aioredis.Redis | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
@@ -51,8 +53,13 @@ class Hub:
     async def open(cls, settings: Settings) -> Hub:
         engine = make_async_engine(settings.database_url)
         sessions = session_factory(engine)
-        client = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
-        queue = make_queue(settings, engine)
+        client = None
+        if settings.redis_url:
+            # A blocking pool: under a burst, requests wait for a connection instead of failing.
+            pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=settings.redis_pool_size,
+                                                            timeout=10)
+            client = aioredis.Redis(connection_pool=pool)
+        queue = make_queue(settings, engine, client)
         await queue.start()
         locks = make_lock_factory(settings, client)
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.send_timeout))
@@ -61,7 +68,7 @@ class Hub:
         connectors[Platform.WEBCHAT] = WebchatConnector()
         hub = cls(settings=settings, engine=engine, sessions=sessions, queue=queue,
                   limiter=make_rate_limiter(settings, client), locks=locks, http=http,
-                  connectors=connectors, dispatcher=build_dispatcher(), redis=client)
+                  connectors=connectors, dispatcher=build_dispatcher(), cache=RowCache(sessions), redis=client)
         await hub.load_secrets()
         return hub
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.faults import crash_point
 from bot.hub import Hub
@@ -18,7 +22,7 @@ from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
 from connectors.windows import WINDOW_EXPIRED_NOTE, window_open
 from storage.db import session_scope
-from storage.models import Channel, ChannelIdentity, Message, utcnow
+from storage.models import ChannelIdentity, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +39,37 @@ def backoff_delay(hub: Hub, attempt: int, retry_after: float | None = None) -> f
 
 async def _finish(hub: Hub, message_id: int, status: str, *, error: str | None = None,
                   platform_id: str | None = None, attempts: int | None = None) -> None:
+    values: dict = {"status": status, "error": error[:500] if error else None}
+    if platform_id is not None:
+        values["platform_id"] = platform_id
+    if attempts is not None:
+        values["attempts"] = attempts
+    if status == "sent":
+        values["sent_at"] = utcnow()
     async with session_scope(hub.sessions) as session:
-        msg = await session.get(Message, message_id)
-        if msg is None:
-            return
-        msg.status = status
-        msg.error = error[:500] if error else None
-        if platform_id is not None:
-            msg.platform_id = platform_id
-        if attempts is not None:
-            msg.attempts = attempts
-        if status == "sent":
-            msg.sent_at = utcnow()
-        session.add(msg)
+        await session.exec(update(Message).where(col(Message.id) == message_id).values(**values))  # type: ignore[call-overload]
+
+
+async def _load(hub: Hub, job: Job) -> tuple[Message | None, str | None, datetime | None]:
+    """The message, the recipient's platform id and last interaction (from the job, else the database)."""
+    p = job.payload
+    async with hub.sessions() as session:
+        msg = await session.get(Message, int(p["message_id"]))
+        if msg is None or "user_id" in p:
+            last = datetime.fromtimestamp(p["last_at"], UTC) if p.get("last_at") else None
+            return msg, p.get("user_id"), last
+        identity = await session.get(ChannelIdentity, msg.identity_id) if msg.identity_id else None
+    if identity is None:
+        return msg, None, None
+    return msg, identity.platform_user_id, identity.last_interaction_at
 
 
 async def send_job(hub: Hub, job: Job) -> None:
     """Handle one outbox job: the queue job is acked, retried or dead-lettered here."""
     message_id = int(job.payload["message_id"])
-    async with hub.sessions() as session:
-        msg = await session.get(Message, message_id)
-        channel = await session.get(Channel, msg.channel_id) if msg else None
-        identity = await session.get(ChannelIdentity, msg.identity_id) if msg and msg.identity_id else None
-    if msg is None or msg.status != "pending" or channel is None or identity is None:
+    msg, user_id, last_at = await _load(hub, job)
+    channel = await hub.cache.channel(msg.channel_id) if msg else None
+    if msg is None or msg.status != "pending" or channel is None or user_id is None:
         await hub.queue.ack(job)  # already sent or decided: exactly once
         return
     if not channel.active or channel.needs_reauth:
@@ -65,18 +77,18 @@ async def send_job(hub: Hub, job: Job) -> None:
         await _finish(hub, message_id, "failed", error=note, attempts=job.attempts)
         await hub.queue.dead(job, note)
         return
-    if not window_open(channel.platform, identity.last_interaction_at, utcnow()):
+    if not window_open(channel.platform, last_at, utcnow()):
         await _finish(hub, message_id, "window_expired", error=WINDOW_EXPIRED_NOTE)
         await hub.queue.ack(job)
         return
 
     connector = hub.connectors[channel.platform]
-    for limit in connector.rate_limits(channel, identity.platform_user_id):
+    for limit in connector.rate_limits(channel, user_id):
         wait = await hub.limiter.acquire(limit.key, limit.limit, limit.period)
         if wait > 0:
             await asyncio.sleep(wait)
     try:
-        result = await connector.send(channel, identity.platform_user_id, Outbound.from_dict(msg.body))
+        result = await connector.send(channel, user_id, Outbound.from_dict(msg.body))
     except SendError as exc:
         await _failed(hub, job, message_id, exc)
         return
@@ -98,11 +110,7 @@ async def _failed(hub: Hub, job: Job, message_id: int, exc: SendError) -> None:
     if retryable and job.attempts < hub.settings.send_max_attempts:
         delay = backoff_delay(hub, job.attempts, exc.retry_after)
         log.warning("send of message %s failed (%s), retry %d in %.1fs", message_id, exc.code, job.attempts, delay)
-        async with session_scope(hub.sessions) as session:
-            msg = await session.get(Message, message_id)
-            if msg is not None:
-                msg.attempts, msg.error = job.attempts, f"{exc.code}: {exc.message}"[:500]
-                session.add(msg)
+        await _finish(hub, message_id, "pending", error=f"{exc.code}: {exc.message}", attempts=job.attempts)
         await hub.queue.retry(job, delay)
         return
     reason = f"{exc.kind}: {exc.code} {exc.message}".strip()

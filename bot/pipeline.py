@@ -20,7 +20,7 @@ from connectors.base import EventKind, Inbound
 from handlers.base import Context
 from storage import repo
 from storage.db import session_scope
-from storage.models import Channel, Message, Unit, utcnow
+from storage.models import ChannelIdentity, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +41,37 @@ def inbound_job(event: Inbound) -> tuple[str, dict]:
 
 async def handle_inbound(hub: Hub, payload: dict) -> None:
     event = Inbound.from_dict(payload["event"])
-    reply_ids: list[tuple[str, int]] = []
+    replies: list[tuple[str, dict]] = []
     try:
         async with session_scope(hub.sessions) as session:
-            reply_ids = await _process(hub, session, event)
+            replies = await _process(hub, session, event)
     except IntegrityError:
         # The same event is being stored by another worker right now: it will do the work.
         log.info("duplicate inbound %s on channel %s skipped", event.event_id, event.channel_id)
         return
     crash_point("inbound-after-commit")
-    if reply_ids:
-        await hub.queue.enqueue_many(OUTBOX, [(key, {"message_id": mid}) for key, mid in reply_ids])
+    if replies:
+        await hub.queue.enqueue_many(OUTBOX, replies)
 
 
-async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, int]]:
+async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
     key = event.conversation_key
     stored = await repo.inbound_message(session, event.channel_id, event.event_id)
     if stored is not None and stored.status != "received":
         # Seen before (platform retry, or our crash after commit): re-queue what was not sent yet.
-        return [(key, m.id) for m in await repo.pending_replies(session, stored.id)]  # type: ignore[misc]
+        pending = await repo.pending_replies(session, stored.id)  # type: ignore[arg-type]
+        if not pending:
+            return []
+        identity = await session.get(ChannelIdentity, pending[0].identity_id)
+        if identity is None:
+            return []
+        return [(key, outbox_payload(m.id, identity, m.channel_id)) for m in pending]  # type: ignore[arg-type]
 
-    channel = await session.get(Channel, event.channel_id)
-    if channel is None:
+    channel = await hub.cache.channel(event.channel_id)
+    unit = await hub.cache.unit(channel.unit_id) if channel is not None else None
+    if channel is None or unit is None:
         log.warning("event for deleted channel %s dropped", event.channel_id)
         return []
-    unit = await session.get(Unit, channel.unit_id)
-    assert unit is not None
 
     identity = citizen = None
     if event.user_id and event.kind not in (EventKind.ECHO,):
@@ -108,4 +113,11 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, int]]:
         session.add(row)
         out_rows.append(row)
     await session.flush()
-    return [(key, row.id) for row in out_rows]  # type: ignore[misc]
+    return [(key, outbox_payload(row.id, identity, channel.id)) for row in out_rows]  # type: ignore[misc, arg-type]
+
+
+def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) -> dict:
+    """What the sender needs without reading the identity again (the row stays the source of truth)."""
+    last = identity.last_interaction_at
+    return {"message_id": message_id, "channel_id": channel_id, "user_id": identity.platform_user_id,
+            "last_at": last.timestamp() if last else None}

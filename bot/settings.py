@@ -12,6 +12,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///coso.db"
     redis_url: str | None = None  # unset: embedded transport (SQL table); set: Redis Streams
     redis_prefix: str = "coso:"
+    redis_pool_size: int = 64
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"

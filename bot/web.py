@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,33 +26,7 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
-CHANNELS: web.AppKey[ChannelCache] = web.AppKey("channels", object)  # type: ignore[arg-type]
 STATIC_DIR = Path(__file__).with_name("static")
-
-
-class ChannelCache:
-    """Channels by (platform, external id) and by id, re-read from the database at most every ``ttl`` s."""
-
-    def __init__(self, hub: Hub, ttl: float = 10.0) -> None:
-        self._hub, self._ttl = hub, ttl
-        self._items: dict[Any, tuple[float, Channel | None]] = {}
-
-    async def _get(self, key: Any, load) -> Channel | None:  # type: ignore[no-untyped-def]
-        hit = self._items.get(key)
-        now = time.monotonic()
-        if hit and now - hit[0] < self._ttl:
-            return hit[1]
-        async with self._hub.sessions() as session:
-            channel = await load(session)
-        self._items[key] = (now, channel)
-        return channel
-
-    async def by_external(self, platform: str, external_id: str) -> Channel | None:
-        return await self._get((platform, external_id),
-                               lambda s: repo.channel_by_external(s, platform, external_id))
-
-    async def by_id(self, channel_id: int) -> Channel | None:
-        return await self._get(("id", channel_id), lambda s: s.get(Channel, channel_id))
 
 
 def _error(status: int, reason: str) -> web.Response:
@@ -85,7 +58,7 @@ async def _accept(request: web.Request, platform: str, channel: Channel, raw: by
 
 
 def _guard(fn):  # type: ignore[no-untyped-def]
-    """Turn WebhookError into its 4xx answer, and any other bug into a logged 400 — never a 500 to a platform."""
+    """WebhookError → its 4xx; malformed content → 400; queue/database down → 503 (retried). Never a 500."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
@@ -99,6 +72,10 @@ def _guard(fn):  # type: ignore[no-untyped-def]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("webhook %s rejected: %s: %s", request.path, type(exc).__name__, exc)
             return _error(400, "Dữ liệu không hợp lệ / invalid payload")
+        except Exception:
+            # The queue or database is unavailable: nothing was acknowledged, the platform retries.
+            log.exception("webhook %s could not be queued", request.path)
+            return _error(503, "Tạm thời chưa nhận được, vui lòng gửi lại / temporarily unavailable")
 
     return wrapper
 
@@ -111,7 +88,7 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     oa_id = request.app[HUB].connectors[Platform.ZALO].route_id(data)
     if not oa_id:
         raise WebhookError(400, "thiếu OA id / missing OA id")
-    channel = await request.app[CHANNELS].by_external(Platform.ZALO, str(oa_id))
+    channel = await request.app[HUB].cache.channel_by_external(Platform.ZALO, str(oa_id))
     if channel is None:
         raise WebhookError(404, f"OA không được đăng ký / unknown OA {oa_id}")
     return await _accept(request, Platform.ZALO, channel, raw, data)
@@ -128,7 +105,7 @@ async def facebook_webhook(request: web.Request) -> web.Response:
     parts = connector.split_by_page(data)
     if not parts:
         raise WebhookError(400, "thiếu page id / missing page id")
-    channels = {pid: await request.app[CHANNELS].by_external(Platform.FACEBOOK, pid) for pid in parts}
+    channels = {pid: await request.app[HUB].cache.channel_by_external(Platform.FACEBOOK, pid) for pid in parts}
     known = {pid: c for pid, c in channels.items() if c is not None}
     if not known:
         raise WebhookError(404, f"Trang không được đăng ký / unknown page {', '.join(parts)}")
@@ -162,7 +139,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
     except ValueError:
         raise WebhookError(404, "unknown bot") from None
-    channel = await request.app[CHANNELS].by_id(channel_id)
+    channel = await request.app[HUB].cache.channel(channel_id)
     if channel is None or channel.platform != Platform.TELEGRAM:
         raise WebhookError(404, f"bot không được đăng ký / unknown bot channel {channel_id}")
     raw, data = await _read_json(request)
@@ -198,7 +175,6 @@ def create_app(hub: Hub) -> web.Application:
 
     app = web.Application(client_max_size=hub.settings.max_body_bytes)
     app[HUB] = hub
-    app[CHANNELS] = ChannelCache(hub)
     app.router.add_post("/webhooks/zalo", zalo_webhook)
     app.router.add_get("/webhooks/facebook", facebook_verify)
     app.router.add_post("/webhooks/facebook", facebook_webhook)

@@ -14,7 +14,7 @@ import time
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot.web import CHANNELS, HUB, STATIC_DIR, _accept, _error, _guard, _read_json
+from bot.web import HUB, STATIC_DIR, _accept, _error, _guard, _read_json
 from connectors.base import Outbound, Platform, WebhookError
 from connectors.webchat import SESSION_RE
 from storage.models import Channel, ChannelIdentity, Message
@@ -24,7 +24,7 @@ POLL_STEP = 0.3
 
 
 async def _channel(request: web.Request) -> Channel:
-    channel = await request.app[CHANNELS].by_external(Platform.WEBCHAT, request.match_info["slug"])
+    channel = await request.app[HUB].cache.channel_by_external(Platform.WEBCHAT, request.match_info["slug"])
     if channel is None:
         raise WebhookError(404, "Không tìm thấy kênh trò chuyện / unknown web chat")
     return channel

@@ -27,11 +27,11 @@ async def identity_for(session: AsyncSession, channel: Channel, platform_user_id
     """The citizen's identity on this channel, created on first contact."""
     stmt = select(ChannelIdentity).where(ChannelIdentity.channel_id == channel.id,
                                          ChannelIdentity.platform_user_id == platform_user_id)
-    identity = (await session.exec(stmt)).first()
-    if identity is not None:
-        citizen = await session.get(Citizen, identity.citizen_id)
-        assert citizen is not None
-        return identity, citizen
+    found = (await session.exec(select(ChannelIdentity, Citizen).join(
+        Citizen, Citizen.id == ChannelIdentity.citizen_id).where(
+        ChannelIdentity.channel_id == channel.id, ChannelIdentity.platform_user_id == platform_user_id))).first()
+    if found is not None:
+        return found[0], found[1]
     citizen = Citizen(unit_id=channel.unit_id)
     session.add(citizen)
     await session.flush()

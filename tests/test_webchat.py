@@ -88,3 +88,14 @@ async def test_chat_page_and_widget(hub):
     assert (await hub.client.get("/healthz")).status == 200
     ready = await hub.client.get("/readyz")
     assert ready.status == 200 and (await ready.json())["database"] == "ok"
+
+
+async def test_queue_outage_is_503_not_500(hub, monkeypatch):
+    """If the queue cannot store the event, nothing is acknowledged: 503, and the platform retries."""
+    async def down(*args, **kwargs):
+        raise ConnectionError("queue unavailable")
+
+    monkeypatch.setattr(hub.hub.queue, "enqueue_many", down)
+    resp = await hub.client.post("/api/webchat/xa1/messages", json={"session": SESSION, "text": "menu"})
+    assert resp.status == 503
+    assert "thử lại" in (await resp.json())["error"] or "gửi lại" in (await resp.json())["error"]
