@@ -573,13 +573,14 @@ class Bench:
         self.procs.stop(webp)
 
         # ---- 3. end to end: coso web + coso worker
-        print(f"\n[3] end to end: coso web + coso worker (COSO_WORKERS={a.workers}), \"menu\" at {a.rate}/s "
+        print(f"\n[3] end to end: coso web + {a.worker_procs} × coso worker (COSO_WORKERS={a.workers}), "
+              f"\"menu\" at {a.rate}/s "
               f"for {a.duration}s from distinct users, Zalo rate limit {a.zalo_rate_per_minute}/min")
         prefix = self.new_prefix()
         e2e_port = free_port()
         extra = {"COSO_WORKERS": str(a.workers), "COSO_ZALO_RATE_PER_MINUTE": str(a.zalo_rate_per_minute)}
         webp = await self.start_coso("web", prefix, e2e_port, **extra)
-        worker = await self.start_coso("worker", prefix, e2e_port, **extra)
+        workers = [await self.start_coso("worker", prefix, e2e_port, **extra) for _ in range(a.worker_procs)]
         e2e_url = f"http://127.0.0.1:{e2e_port}/webhooks/zalo"
         async with aiohttp.ClientSession() as http:
             async def delivered(pfx: str, count: bool) -> dict:
@@ -594,7 +595,7 @@ class Bench:
             while perf() < deadline and (await delivered("warm-", True))["count"] < len(warm):
                 await asyncio.sleep(0.1)
             reqs = build_requests("e2e-", int(a.rate * a.duration), text="menu")
-            span = CpuMeter({"coso web": [webp.pid], "worker": [worker.pid], "redis": redis_pids,
+            span = CpuMeter({"coso web": [webp.pid], "worker": [w.pid for w in workers], "redis": redis_pids,
                              "postgres": lambda: find_pids("postgres"), "zalosim": [sim.pid]})
             with span:  # from the first webhook until the last reply (or the drain timeout)
                 r = await open_loop(e2e_url, reqs, a.rate, CpuMeter({}))
@@ -617,7 +618,8 @@ class Bench:
               f"{pct(e2e, .5):.1f} ms, p99 {pct(e2e, .99):.1f} ms, max {max(e2e, default=float('nan')):.1f} ms")
         if got < len(reqs):
             print(f"  {len(reqs) - got} without a reply within {a.drain:.0f}s after the last webhook")
-        self.procs.stop(worker)
+        for w in workers:
+            self.procs.stop(w)
         self.procs.stop(webp)
 
         # ---- 4. summary
@@ -673,7 +675,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="short runs (about 40 s in all)")
     p.add_argument("--connections", type=int, default=32, help="closed-loop concurrent connections")
     p.add_argument("--closed-seconds", type=float, default=None, help="closed-loop measured seconds")
-    p.add_argument("--workers", type=int, default=8, help="COSO_WORKERS of the worker")
+    p.add_argument("--workers", type=int, default=8, help="COSO_WORKERS of each worker process")
+    p.add_argument("--worker-procs", type=int, default=2, help="worker processes (default 2: one per core)")
     p.add_argument("--zalo-rate-per-minute", type=int, default=600_000,
                    help="COSO_ZALO_RATE_PER_MINUTE for the end-to-end run (hub default 4000 = 66.7/s per app)")
     p.add_argument("--verbose", action="store_true")

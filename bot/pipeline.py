@@ -41,14 +41,16 @@ def inbound_job(event: Inbound) -> tuple[str, dict]:
 
 async def handle_inbound(hub: Hub, payload: dict) -> None:
     event = Inbound.from_dict(payload["event"])
-    replies: list[tuple[str, dict]] = []
     try:
         async with session_scope(hub.sessions) as session:
             replies = await _process(hub, session, event)
     except IntegrityError:
-        # The same event is being stored by another worker right now: it will do the work.
-        log.info("duplicate inbound %s on channel %s skipped", event.event_id, event.channel_id)
-        return
+        # A row this event needs (its own, or the citizen's identity) was stored meanwhile by another
+        # worker: once more from the top, now finding those rows.
+        log.info("inbound %s on channel %s raced another worker; handling again", event.event_id,
+                 event.channel_id)
+        async with session_scope(hub.sessions) as session:
+            replies = await _process(hub, session, event)
     crash_point("inbound-after-commit")
     if replies:
         await hub.queue.enqueue_many(OUTBOX, replies)
@@ -86,24 +88,23 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
             identity.following = False
         session.add(identity)
 
+    replies = []
+    if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active:
+        ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
+                      session=session, services=hub.services)
+        replies = await hub.dispatcher.dispatch(ctx)
+    status = "handled" if replies or event.kind in ANSWERED else "ignored"
     if stored is None:
         stored = Message(direction="in", channel_id=channel.id, unit_id=unit.id,
                          citizen_id=citizen.id if citizen else None,
                          identity_id=identity.id if identity else None, platform_id=event.event_id,
                          kind=event.kind.value, text=event.text,
                          body={"event": event.raw_event, "payload": event.payload, "raw": event.raw},
-                         status="received")
-        session.add(stored)
-        await session.flush()
-
-    replies = []
-    if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active:
-        ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
-                      session=session, services=hub.services)
-        replies = await hub.dispatcher.dispatch(ctx)
-        session.add(identity)
-    stored.status = "handled" if replies or event.kind in ANSWERED else "ignored"
+                         status=status)
+    else:
+        stored.status = status
     session.add(stored)
+    await session.flush()
 
     out_rows = []
     for i, reply in enumerate(replies):

@@ -47,8 +47,10 @@ class Context:
         return self.identity.state
 
     def set_state(self, **values: Any) -> None:
-        """Replace the conversation state (assign a new dict so the ORM sees the change)."""
-        self.identity.state = {k: v for k, v in values.items() if v is not None}
+        """Replace the conversation state (a new dict, so the ORM sees a change; none if it is the same)."""
+        state = {k: v for k, v in values.items() if v is not None}
+        if state != self.identity.state:
+            self.identity.state = state
 
 
 class Handler(Protocol):

@@ -53,8 +53,9 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(_driver_url(url, is_async=True))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping (a round trip on every checkout, on the hot path); connections are recycled instead.
     return create_async_engine(_driver_url(url, is_async=True), pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True)
+                               pool_recycle=1800)
 
 
 def make_sync_engine(url: str) -> Engine:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,24 +24,20 @@ async def channels_of(session: AsyncSession, platform: str) -> list[Channel]:
 async def identity_for(session: AsyncSession, channel: Channel, platform_user_id: str,
                        ) -> tuple[ChannelIdentity, Citizen]:
     """The citizen's identity on this channel, created on first contact."""
-    stmt = select(ChannelIdentity).where(ChannelIdentity.channel_id == channel.id,
-                                         ChannelIdentity.platform_user_id == platform_user_id)
     found = (await session.exec(select(ChannelIdentity, Citizen).join(
         Citizen, Citizen.id == ChannelIdentity.citizen_id).where(
         ChannelIdentity.channel_id == channel.id, ChannelIdentity.platform_user_id == platform_user_id))).first()
     if found is not None:
         return found[0], found[1]
+    # One conversation is handled by one worker at a time (the queue orders by conversation), so
+    # no one else creates this identity meanwhile; if it happened anyway, the unique constraint
+    # fails the transaction and the job is retried, finding the identity.
     citizen = Citizen(unit_id=channel.unit_id)
     session.add(citizen)
     await session.flush()
     identity = ChannelIdentity(channel_id=channel.id, citizen_id=citizen.id, platform_user_id=platform_user_id)
-    try:
-        async with session.begin_nested():
-            session.add(identity)
-    except IntegrityError:  # created meanwhile by another worker
-        identity = (await session.exec(stmt)).one()
-        citizen = await session.get(Citizen, identity.citizen_id)
-        assert citizen is not None
+    session.add(identity)
+    await session.flush()
     return identity, citizen
 
 

@@ -214,7 +214,8 @@ async def test_transient_errors_are_retried_then_sent(env):
     await wait_until(lambda: len(zalo.sent) == 1, what="sent after retries")
     async with env.hub.sessions() as s:
         out = (await s.exec(select(Message).where(Message.direction == "out"))).one()
-    assert out.status == "sent" and out.attempts == 3
+    assert out.status == "sent" and out.attempts >= 3  # two failures, then the send (a lease hand-over adds one)
+    assert len([c for c in zalo.calls if c.path.endswith("/message/cs")]) == 3
 
 
 async def test_window_error_is_recorded_not_retried(env):

@@ -146,3 +146,28 @@ def test_normalized_is_reported(index: FaqIndex):
     res = index.ask("Chào xã, cho em hỏi thủ tục làm CCCD ạ")
     assert "căn cước" in res.normalized and "chào" not in res.normalized
     assert analyse("")== []
+
+
+def test_self_calibration_is_recorded_and_bounded(index: FaqIndex):
+    from handlers.faq.calibrate import CUT_RANGE
+
+    assert index.calibration.get("pseudo_positives", 0) > 0
+    assert CUT_RANGE[0] <= index.rule.cut <= CUT_RANGE[1]
+
+
+def test_explicit_rule_skips_calibration():
+    from handlers.faq.calibrate import Rule
+
+    rule = Rule(0.0, 0.5, 0.1)
+    idx = FaqIndex.build(load_starter_kb(), rule=rule)
+    assert idx.rule == rule and idx.calibration == {}
+
+
+def test_calibration_noisy_copies_are_deterministic():
+    import random
+
+    from handlers.faq.calibrate import noisy
+
+    a = noisy("Đăng ký kết hôn cần giấy tờ gì", random.Random(3))
+    b = noisy("Đăng ký kết hôn cần giấy tờ gì", random.Random(3))
+    assert a == b and a

@@ -2,7 +2,9 @@
 
 ``faq_eval_cases.csv`` runs over the starter knowledge base (the set the engine was tuned on);
 ``faq_heldout_kb.csv`` + ``faq_heldout_cases.csv`` is a differently written knowledge base of
-another commune, never used for tuning.
+another commune; ``faq_blind_kb.csv`` + ``faq_blind_cases.csv`` (an urban ward, 0-3 variants per
+entry, citizen-typed cases) was written before the last tuning round and never tuned on: its
+figures are the honest estimate of what an unseen knowledge base gets.
 
 The issue's goal is top-1 >= 95 %, false answers <= 5 %, wrong answers <= 3 %.  The goal tests
 are marked xfail while the engine is below it (so the suite stays green but the gap is visible:
@@ -25,6 +27,8 @@ GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 FLOOR = {
     "starter": {"top1": 0.76, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03},
     "heldout": {"top1": 0.85, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03},
+    # blind set: measured 0.632 / 0.028 / 0.0 (below the goal: floor only)
+    "blind": {"top1": 0.60, "false_answer_rate": 0.06, "wrong_answer_rate": 0.03},
 }
 
 
@@ -34,7 +38,11 @@ def _sets():
         read_kb((DATA / "faq_heldout_kb.csv").read_bytes(), "faq_heldout_kb.csv"),
         read_cases((DATA / "faq_heldout_cases.csv").read_bytes()),
     )
-    return {"starter": starter, "heldout": held}
+    blind = (
+        read_kb((DATA / "faq_blind_kb.csv").read_bytes(), "faq_blind_kb.csv"),
+        read_cases((DATA / "faq_blind_cases.csv").read_bytes()),
+    )
+    return {"starter": starter, "heldout": held, "blind": blind}
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +61,13 @@ def test_eval_sets_are_big_enough():
     assert {e for _, e in cases if e} == ids  # every entry is exercised
     kb2, cases2 = sets["heldout"]
     assert len(cases2) >= 150 and all(e in {x.id for x in kb2} for _, e in cases2 if e)
+    kb3, cases3 = sets["blind"]
+    assert len(kb3) >= 40 and len(cases3) >= 150
+    assert {e for _, e in cases3 if e} == {x.id for x in kb3}
+    assert sum(1 for _, e in cases3 if not e) >= 0.15 * len(cases3)
 
 
-@pytest.mark.parametrize("name", ["starter", "heldout"])
+@pytest.mark.parametrize("name", ["starter", "heldout", "blind"])
 def test_floor(results, name):
     r = results[name]
     print(format_report(r))
@@ -66,7 +78,7 @@ def test_floor(results, name):
 
 
 @pytest.mark.xfail(reason="top-1 goal of 95 % not reached yet (see report)", strict=False)
-@pytest.mark.parametrize("name", ["starter", "heldout"])
+@pytest.mark.parametrize("name", ["starter", "heldout", "blind"])
 def test_goal(results, name):
     r = results[name]
     assert r["top1"] >= GOAL["top1"], format_report(r)

@@ -11,8 +11,13 @@ Pipeline for a query:
    question and every variant separately (max), and against the whole entry (bag of all
    phrasings, plus a weak contribution of the answer text).  Content words the knowledge base
    has never seen, or seen only with other diacritics ("giá" vs "gia"), weigh against.
-5. The decision (answer / suggest / none) uses the top score and its margin over the next
-   distinct entry; the confidence reported is a logistic calibration of both.
+5. The best candidates are reranked with their coverage of the query (share of the query's
+   IDF mass found in the entry's phrasings, or weakly in its answer), so an entry holding a
+   distinctive word ("quá hạn", "nước ngoài") beats a sibling sharing more generic ones.
+6. The decision (answer / suggest / none) uses the top score and its margin over the next
+   distinct entry.  The cut on the top score is self-calibrated per knowledge base at build
+   time (:mod:`calibrate`: held-out and noisy pseudo-queries made from the base itself, and
+   built-in out-of-scope messages); the confidence reported is a logistic of both.
 
 The index is immutable after :meth:`FaqIndex.build`; :meth:`FaqIndex.ask` only reads it (the
 caches used are thread-safe), so one index can serve many threads.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from . import calibrate as cal
 from . import normalize as nz
 
 __all__ = ["KbEntry", "FaqMatch", "FaqResult", "FaqIndex", "Thresholds"]
@@ -63,10 +70,8 @@ class FaqResult:
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 0.46  # minimum raw similarity to answer ...
-    margin: float = 0.12  # ... and minimum lead over the next distinct entry
-    sure: float = 0.85  # answer with a smaller lead above this similarity
-    sure_margin: float = 0.06
+    """Suggestion thresholds (the answer rule is :class:`calibrate.Rule`, self-calibrated)."""
+
     suggest: float = 0.30  # below this: nothing plausible -> "none"
     suggest_ratio: float = 0.6  # a suggestion must score at least this share of the best
 
@@ -75,7 +80,12 @@ BIGRAM_WEIGHT = 0.8
 ANSWER_WEIGHT = 0.25
 FIELD_MIX = 0.6  # entry score = mix of best single phrasing and the whole entry
 FIELD_ONLY = 0.9
-RANK_DEPTH = 40  # candidates kept after scoring  # weight of answer-text terms inside the entry bag
+CALIB_ENTRIES = 80  # entries sampled for self-calibration (keeps the build fast on big bases)
+CALIB_DOCS_PER_ENTRY = 3
+COVERAGE_MIX = 0.5  # share of query coverage in the final score
+ANSWER_COVERAGE = 0.3  # a query word found only in the answer covers this much
+RANK_DEPTH = 40
+RERANK_DEPTH = 20  # candidates reranked with query coverage  # candidates kept after scoring  # weight of answer-text terms inside the entry bag
 OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest known word
 ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
 
@@ -112,6 +122,8 @@ class FaqIndex:
     def __init__(self) -> None:
         self.entries: list[KbEntry] = []
         self.thresholds = Thresholds()
+        self.rule: cal.Rule = cal.PRIOR
+        self.calibration: dict = {}
         self._idf: dict[str, float] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
         self._doc_entry: list[int] = []
@@ -129,10 +141,15 @@ class FaqIndex:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def build(cls, entries: list[KbEntry], thresholds: Thresholds | None = None) -> FaqIndex:
+    def build(
+        cls, entries: list[KbEntry], thresholds: Thresholds | None = None, rule: cal.Rule | None = None
+    ) -> FaqIndex:
+        """Index ``entries``; the answer rule is self-calibrated unless ``rule`` is given."""
         self = cls()
         if thresholds is not None:
             self.thresholds = thresholds
+        if rule is not None:
+            self.rule = rule
         active = [e for e in entries if getattr(e, "active", True)]
         # commune's own entries first: ties in score are then resolved in their favour
         active.sort(key=lambda e: e.tier)
@@ -155,8 +172,11 @@ class FaqIndex:
             for a, b in zip(raw, raw[1:], strict=False):
                 self._raw_bigrams.add(a.plain + " " + b.plain)
 
+        tcounts: list[dict[str, int]] = []
+        doc_text: list[str] = []
         for k, e in enumerate(active):
             seen: set[str] = set()
+            tc: dict[str, int] = {}
             phrasings = [e.question, *[v for v in e.variants if v and v.strip()]]
             for text in phrasings:
                 note_raw(text)
@@ -165,7 +185,11 @@ class FaqIndex:
                     continue
                 terms = _terms(plains)
                 field_terms.append((k, terms))
+                doc_text.append(text)
                 seen.update(terms)
+                for t in set(terms):
+                    tc[t] = tc.get(t, 0) + 1
+            tcounts.append(tc)
             if e.category:
                 note_raw(e.category)
             for t in seen:
@@ -226,6 +250,11 @@ class FaqIndex:
         self._raw_vocab = dict(raw_vocab)
         self._raw_vocab_list = sorted(raw_vocab)
         self._acc_keys = dict(acc_keys)
+        self._tcounts = tcounts
+        self._answer_terms = answer_terms
+        self._doc_text = doc_text
+        if rule is None:
+            self._self_calibrate()
         return self
 
     def __len__(self) -> int:
@@ -292,8 +321,10 @@ class FaqIndex:
         return content, 0.0, toks
 
     # ------------------------------------------------------------------ scoring
-    def _score(self, content: list[nz.Tok]) -> tuple[list[tuple[float, int]], float]:
-        """Ranked (score, entry) pairs and the query's unknown-content share."""
+    def _score(self, content: list[nz.Tok], exclude: int | None = None) -> tuple[list[tuple[float, int]], float]:
+        """Ranked (score, entry) pairs and the query's unknown-content share.
+
+        ``exclude``: a document (phrasing) held out of its entry, for self-calibration."""
         idf = self._idf
         qw: dict[str, float] = {}  # weight used for the norm
         qdot: dict[str, float] = {}  # weight used for the dot product
@@ -354,13 +385,25 @@ class FaqIndex:
         doc_entry = self._doc_entry
         doc_norm = self._doc_norm
         for d, dot in doc_dot.items():
+            if d == exclude:
+                continue
             s = dot / (qnorm * doc_norm[d])
             k = doc_entry[d]
             if s > field_best.get(k, 0.0):
                 field_best[k] = s
         bag_norm = self._bag_norm
         best: dict[int, float] = {}
+        if exclude is not None:
+            k_ex = doc_entry[exclude]
+            if k_ex in bag_dot:
+                bag_dot[k_ex] = self._loo_bag_dot(qdot, k_ex, exclude)
         for k, dot in bag_dot.items():
+            if exclude is not None and k == doc_entry[exclude]:
+                dot, bn = dot
+                b = dot / (qnorm * bn)
+                f = field_best.get(k, 0.0)
+                best[k] = max(FIELD_MIX * f + (1 - FIELD_MIX) * b, f * FIELD_ONLY)
+                continue
             b = dot / (qnorm * bag_norm[k])
             f = field_best.get(k, 0.0)
             best[k] = max(FIELD_MIX * f + (1 - FIELD_MIX) * b, f * FIELD_ONLY)
@@ -368,9 +411,99 @@ class FaqIndex:
         ranked = heapq.nsmallest(
             RANK_DEPTH, ((-s, entries[k].tier, k) for k, s in best.items())
         )
+        if COVERAGE_MIX > 0:
+            # rerank by how much of the query (IDF mass) each candidate explains: an entry
+            # covering a distinctive word ("quá hạn", "nước ngoài") beats a sibling that only
+            # shares more generic ones
+            qmass = (sum(qw[t] * qdot[t] for t in qdot) + oov * oov) or 1.0
+            loo_k = doc_entry[exclude] if exclude is not None else -1
+            rer = []
+            tail = ranked[RERANK_DEPTH:]
+            for ns, tier, k in ranked[:RERANK_DEPTH]:
+                tc = self._tcounts[k]
+                ans = self._answer_terms[k]
+                held = self._doc_terms[exclude] if k == loo_k else None
+                cov = 0.0
+                for t, v in qdot.items():
+                    c = tc.get(t, 0)
+                    if held is not None and t in held:
+                        c -= 1
+                    if c > 0:
+                        cov += qw[t] * v
+                    elif t in ans:
+                        cov += qw[t] * v * ANSWER_COVERAGE
+                s = (1 - COVERAGE_MIX) * -ns + COVERAGE_MIX * cov / qmass
+                rer.append((-s, tier, k))
+            rer.sort()
+            ranked = rer + [(ns * (1 - COVERAGE_MIX), tier, k) for ns, tier, k in tail]
         ranked = [(-ns, k) for ns, _, k in ranked]
         unknown_share = (oov * oov) / norm_sq if norm_sq else 0.0
         return ranked, unknown_share
+
+    def _loo_bag_dot(self, qdot: dict[str, float], k: int, d: int) -> tuple[float, float]:
+        """Dot product and norm of entry ``k``'s bag without document ``d``."""
+        held = self._doc_terms[d]
+        tc = self._tcounts[k]
+        idf = self._idf
+        answer = self._answer_terms[k]
+        weights: dict[str, float] = {}
+        for t, c in tc.items():
+            if c - (t in held) > 0:
+                weights[t] = _term_weight(t, idf.get(t, self._max_idf))
+        for t in answer:
+            if " " not in t and t not in weights:
+                weights[t] = _term_weight(t, idf.get(t, self._max_idf)) * ANSWER_WEIGHT
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return sum(v * weights.get(t, 0.0) for t, v in qdot.items()), norm
+
+    def _self_calibrate(self) -> None:
+        """Choose the answer rule on pseudo-queries made from this knowledge base."""
+        n = len(self.entries)
+        if n < 2:
+            self.calibration = {"fallback": "prior"}
+            return
+        rnd = random.Random(1234 + n)
+        docs_of: dict[int, list[int]] = defaultdict(list)
+        for d, k in enumerate(self._doc_entry):
+            docs_of[k].append(d)
+        multi = [k for k in range(n) if len(docs_of[k]) >= 2]
+        if len(multi) > CALIB_ENTRIES:
+            multi = rnd.sample(multi, CALIB_ENTRIES)
+        positives: list[tuple[float, float, bool]] = []
+        for k in multi:
+            for d in docs_of[k][:CALIB_DOCS_PER_ENTRY]:
+                text = self._doc_text[d]
+                for q in (text, cal.noisy(text, rnd)):
+                    f = self._features(q, exclude=d)
+                    if f is None:
+                        continue
+                    s1, s2, k1 = f
+                    positives.append((s1, s1 - s2, self._qkey[k1] == self._qkey[k]))
+        negatives: list[tuple[float, float]] = []
+        for q in cal.NEGATIVES:
+            f = self._features(q)
+            if f is not None:
+                negatives.append((f[0], f[0] - f[1]))
+        self.rule, self.calibration = cal.choose_rule(positives, negatives)
+
+    def _features(self, query: str, exclude: int | None = None) -> tuple[float, float, int] | None:
+        """(top score, next distinct entry's score, top entry) or None (chit-chat / nothing)."""
+        content, _, toks = self._analyse_query(query)
+        if nz.chitchat_kind(toks, query) is not None and not any(
+            t.plain in self._idf and t.plain not in nz.CHIT_ALL for t in content
+        ):
+            return None
+        ranked, _ = self._score(content, exclude)
+        if not ranked:
+            return None
+        s1, k1 = ranked[0]
+        return s1, self._second(ranked, k1), k1
+
+    def _second(self, ranked: list[tuple[float, int]], k1: int) -> float:
+        for s, k in ranked[1:]:
+            if self._qkey[k] != self._qkey[k1]:
+                return s
+        return 0.0
 
     # ------------------------------------------------------------------ public API
     def ask(self, query: str) -> FaqResult:
@@ -390,16 +523,12 @@ class FaqIndex:
         th = self.thresholds
         s1, k1 = ranked[0]
         # next *distinct* entry (a province copy of the same question does not count)
-        s2 = 0.0
-        for s, k in ranked[1:]:
-            if self._qkey[k] != self._qkey[k1]:
-                s2 = s
-                break
+        s2 = self._second(ranked, k1)
         margin = s1 - s2
         conf = _calibrate(s1, margin)
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
-        if (s1 >= th.answer and margin >= th.margin) or (s1 >= th.sure and margin >= th.sure_margin):
+        if self.rule.passes(s1, margin):
             matches = [FaqMatch(self.entries[k], round(conf if i == 0 else _calibrate(s, 0.0), 4)) for i, (s, k) in enumerate(top)]
             return FaqResult("answer", normalized, matches)
         if s1 >= th.suggest:
