@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.batcher import EnqueueBatcher
 from bot.hub import Hub
 from bot.pipeline import INBOUND, inbound_job
 from bot.settings import Settings
@@ -26,6 +27,7 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
+INBOX: web.AppKey[EnqueueBatcher] = web.AppKey("inbox", EnqueueBatcher)
 STATIC_DIR = Path(__file__).with_name("static")
 
 
@@ -53,7 +55,7 @@ async def _accept(request: web.Request, platform: str, channel: Channel, raw: by
         return web.json_response({"ok": True})
     events = connector.parse(channel, data)
     if events:
-        await hub.queue.enqueue_many(INBOUND, [inbound_job(e) for e in events])
+        await request.app[INBOX].enqueue_many([inbound_job(e) for e in events])
     return web.json_response({"ok": True, "events": len(events)})
 
 
@@ -114,7 +116,7 @@ async def facebook_webhook(request: web.Request) -> web.Response:
         log.warning("facebook webhook: entries of unknown page %s skipped", pid)
     events = [e for pid, channel in known.items() if channel.active for e in connector.parse(channel, parts[pid])]
     if events:
-        await hub.queue.enqueue_many(INBOUND, [inbound_job(e) for e in events])
+        await request.app[INBOX].enqueue_many([inbound_job(e) for e in events])
     return web.json_response({"ok": True, "events": len(events)})
 
 
@@ -175,6 +177,7 @@ def create_app(hub: Hub) -> web.Application:
 
     app = web.Application(client_max_size=hub.settings.max_body_bytes)
     app[HUB] = hub
+    app[INBOX] = EnqueueBatcher(hub.queue, INBOUND)
     app.router.add_post("/webhooks/zalo", zalo_webhook)
     app.router.add_get("/webhooks/facebook", facebook_verify)
     app.router.add_post("/webhooks/facebook", facebook_webhook)

@@ -85,7 +85,13 @@ class Inbound:
         return f"{self.channel_id}:{self.user_id or '-'}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict (which deep-copies everything): this runs for every webhook.
+        return {"platform": self.platform.value, "channel_id": self.channel_id, "event_id": self.event_id,
+                "kind": self.kind.value, "user_id": self.user_id, "timestamp_ms": self.timestamp_ms,
+                "text": self.text, "payload": self.payload,
+                "attachments": [asdict(a) for a in self.attachments],
+                "location": asdict(self.location) if self.location else None,
+                "info": self.info, "raw_event": self.raw_event, "raw": self.raw}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Inbound:
