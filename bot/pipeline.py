@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.faults import crash_point
@@ -58,10 +59,10 @@ async def handle_inbound(hub: Hub, payload: dict) -> None:
 
 async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
     key = event.conversation_key
-    stored = await repo.inbound_message(session, event.channel_id, event.event_id)
-    if stored is not None and stored.status != "received":
+    stored_id = await repo.inbound_message_id(session, event.channel_id, event.event_id)
+    if stored_id is not None:
         # Seen before (platform retry, or our crash after commit): re-queue what was not sent yet.
-        pending = await repo.pending_replies(session, stored.id)  # type: ignore[arg-type]
+        pending = await repo.pending_replies(session, stored_id)
         if not pending:
             return []
         identity = await session.get(ChannelIdentity, pending[0].identity_id)
@@ -94,27 +95,24 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
                       session=session, services=hub.services)
         replies = await hub.dispatcher.dispatch(ctx)
     status = "handled" if replies or event.kind in ANSWERED else "ignored"
-    if stored is None:
-        stored = Message(direction="in", channel_id=channel.id, unit_id=unit.id,
-                         citizen_id=citizen.id if citizen else None,
-                         identity_id=identity.id if identity else None, platform_id=event.event_id,
-                         kind=event.kind.value, text=event.text,
-                         body={"event": event.raw_event, "payload": event.payload, "raw": event.raw},
-                         status=status)
-    else:
-        stored.status = status
-    session.add(stored)
-    await session.flush()
-
-    out_rows = []
-    for i, reply in enumerate(replies):
-        row = Message(direction="out", channel_id=channel.id, unit_id=unit.id, citizen_id=citizen.id,
-                      identity_id=identity.id, idempotency_key=f"reply:{stored.id}:{i}", kind="text",
-                      text=reply.text, body=reply.to_dict(), status="pending", reply_to_id=stored.id)
-        session.add(row)
-        out_rows.append(row)
-    await session.flush()
-    return [(key, outbox_payload(row.id, identity, channel.id)) for row in out_rows]  # type: ignore[misc, arg-type]
+    now = utcnow()
+    common = {"channel_id": channel.id, "unit_id": unit.id, "citizen_id": citizen.id if citizen else None,
+              "identity_id": identity.id if identity else None, "error": None, "attempts": 0, "sent_at": None,
+              "created_at": now}
+    # Core inserts (not the ORM unit of work): this runs for every message.
+    conn = await session.connection()
+    stored_id = (await conn.execute(insert(Message).returning(Message.id), [{
+        **common, "direction": "in", "platform_id": event.event_id, "idempotency_key": None,
+        "kind": event.kind.value, "text": event.text, "reply_to_id": None, "status": status,
+        "body": {"event": event.raw_event, "payload": event.payload, "raw": event.raw}}])).scalar_one()
+    if not replies:
+        return []
+    rows = [{**common, "direction": "out", "platform_id": None, "idempotency_key": f"reply:{stored_id}:{i}",
+             "kind": "text", "text": reply.text, "body": reply.to_dict(), "status": "pending",
+             "reply_to_id": stored_id} for i, reply in enumerate(replies)]
+    ids = (await conn.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                              rows)).scalars().all()
+    return [(key, outbox_payload(mid, identity, channel.id)) for mid in ids]  # type: ignore[arg-type]
 
 
 def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) -> dict:

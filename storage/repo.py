@@ -41,9 +41,10 @@ async def identity_for(session: AsyncSession, channel: Channel, platform_user_id
     return identity, citizen
 
 
-async def inbound_message(session: AsyncSession, channel_id: int, platform_id: str) -> Message | None:
-    stmt = select(Message).where(Message.channel_id == channel_id, Message.direction == "in",
-                                 Message.platform_id == platform_id)
+async def inbound_message_id(session: AsyncSession, channel_id: int, platform_id: str) -> int | None:
+    """The id of an inbound message already stored (the deduplication check)."""
+    stmt = select(Message.id).where(Message.channel_id == channel_id, Message.direction == "in",
+                                    Message.platform_id == platform_id)
     return (await session.exec(stmt)).first()
 
 

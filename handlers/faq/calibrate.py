@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from . import normalize as nz
 
-__all__ = ["Rule", "NEGATIVES", "noisy", "choose_rule"]
+__all__ = ["Rule", "PosteriorRule", "POSTERIOR", "NEGATIVES", "noisy", "choose_rule"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,26 @@ class Rule:
 
 
 PRIOR = Rule()
+
+
+@dataclass(frozen=True)
+class PosteriorRule:
+    """Answer rule of the probabilistic scorer (the default since the language-model ranking).
+
+    ``answer`` iff the best entry's posterior (query-likelihood softmax over every entry, a
+    constant "none" background class and an out-of-scope language model) is at least
+    ``min_posterior`` and its similarity score at least ``min_top`` (a floor that rejects a
+    query sharing only one everyday word with the base).  The posterior is calibrated by
+    construction, so the rule needs no per-base tuning."""
+
+    min_top: float = 0.3
+    min_posterior: float = 0.8
+
+    def passes(self, top: float, posterior: float) -> bool:
+        return top >= self.min_top and posterior >= self.min_posterior
+
+
+POSTERIOR = PosteriorRule()
 
 # Out-of-scope messages a commune chatbot receives.  Written for calibration only (they are
 # not evaluation cases): shopping, prices, weather, sport, health advice, private services,

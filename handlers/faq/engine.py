@@ -90,6 +90,17 @@ OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest
 ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
 
 
+# query-likelihood language model (ranking blend and calibrated posterior)
+LM_MU = 4.0  # Dirichlet smoothing mass
+LM_ANSWER = 0.3  # an answer-text word counts as this share of an occurrence in a phrasing
+LM_CATEGORY = 0.5
+LM_BIGRAM = 0.6  # weight of a query bigram relative to its words
+LM_UNKNOWN = 1.0  # a query word unseen in the whole base (and the out-of-scope texts) counts this much
+LM_BLEND = 3.0  # ranking = LM_BLEND * similarity + length-normalised log-likelihood
+LM_TEMPERATURE = 0.5
+LM_NONE = 2.0  # log-odds of the constant "none" class
+LM_NEG_BIAS = 0.0  # log-odds bias of the out-of-scope language model class
+
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
 CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
 
@@ -116,13 +127,19 @@ def _terms(plains: list[str]) -> list[str]:
     return out
 
 
+def _lm_counts(text: str, weight: float, into: dict[str, float], bigram_share: float = 1.0) -> None:
+    plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
+    for t in _terms(plains):
+        into[t] = into.get(t, 0.0) + weight * (bigram_share if " " in t else 1.0)
+
+
 class FaqIndex:
     """Immutable search index.  Build with :meth:`build`, query with :meth:`ask`."""
 
     def __init__(self) -> None:
         self.entries: list[KbEntry] = []
         self.thresholds = Thresholds()
-        self.rule: cal.Rule = cal.PRIOR
+        self.rule: cal.Rule | cal.PosteriorRule = cal.POSTERIOR
         self.calibration: dict = {}
         self._idf: dict[str, float] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
@@ -142,9 +159,15 @@ class FaqIndex:
     # ------------------------------------------------------------------ build
     @classmethod
     def build(
-        cls, entries: list[KbEntry], thresholds: Thresholds | None = None, rule: cal.Rule | None = None
+        cls,
+        entries: list[KbEntry],
+        thresholds: Thresholds | None = None,
+        rule: cal.Rule | cal.PosteriorRule | None = None,
+        calibrate: bool = False,
     ) -> FaqIndex:
-        """Index ``entries``; the answer rule is self-calibrated unless ``rule`` is given."""
+        """Index ``entries``.  The answer rule is :data:`calibrate.POSTERIOR` (calibrated by
+        construction) unless ``rule`` is given; a :class:`calibrate.Rule` (similarity and lead
+        over the next entry) is also accepted, and ``calibrate=True`` self-calibrates one."""
         self = cls()
         if thresholds is not None:
             self.thresholds = thresholds
@@ -253,9 +276,95 @@ class FaqIndex:
         self._tcounts = tcounts
         self._answer_terms = answer_terms
         self._doc_text = doc_text
-        if rule is None:
+        self._build_lm()
+        if rule is None and calibrate:
+            self.rule = cal.PRIOR
             self._self_calibrate()
+        elif rule is None:
+            self.calibration = {"model": "query-likelihood", "rule": repr(self.rule)}
         return self
+
+    def _build_lm(self) -> None:
+        """Per-entry unigram+bigram language models (Dirichlet-smoothed against the whole base
+        plus a built-in out-of-scope corpus, which is also the model of the "none" class)."""
+        counts: list[dict[str, float]] = []
+        coll: dict[str, float] = defaultdict(float)
+        for e in self.entries:
+            c: dict[str, float] = {}
+            for text in [e.question, *[v for v in e.variants if v and v.strip()]]:
+                _lm_counts(text, 1.0, c)
+            if e.category:
+                for t in nz.content_tokens(nz.analyse(e.category)):
+                    c[t.plain] = c.get(t.plain, 0.0) + LM_CATEGORY
+            _lm_counts(e.answer or "", LM_ANSWER, c, 0.5)
+            counts.append(c)
+            for t, v in c.items():
+                coll[t] += v
+        neg: dict[str, float] = {}
+        for text in cal.NEGATIVES:
+            _lm_counts(text, 1.0, neg)
+        for t, v in neg.items():
+            coll[t] += v
+        total = sum(coll.values()) or 1.0
+        denom = total + 0.5 * len(coll)
+        pc = {t: (v + 0.5) / denom for t, v in coll.items()}
+        self._lm_pc = pc
+        self._lm_punk = 0.5 / denom
+        mu = LM_MU
+        self._lm_base = [math.log(mu / (sum(c.values()) + mu)) for c in counts]
+        self._lm_gain = [
+            {t: math.log((v + mu * pc[t]) / (mu * pc[t])) for t, v in c.items()} for c in counts
+        ]
+        self._lm_neg_base = math.log(mu / (sum(neg.values()) + mu))
+        self._lm_neg = {t: math.log((v + mu * pc[t]) / (mu * pc[t])) for t, v in neg.items()}
+
+    def _lm_score(self, content: list[nz.Tok], cand: list[int]) -> tuple[dict[int, float], float, float]:
+        """Log-likelihood ratios (query | entry) / (query | background) for the candidate
+        entries, the out-of-scope model's, and the total term weight."""
+        pl = [t.plain for t in content]
+        pc = self._lm_pc
+        terms: list[tuple[str, float]] = []
+        for t in dict.fromkeys(pl):
+            if t in pc:
+                terms.append((t, _mult(t)))
+            elif LM_UNKNOWN and not t.isdigit() and len(t) > 1 and t not in self._raw_vocab:
+                terms.append((t, _mult(t) * LM_UNKNOWN))
+        for a, b in zip(pl, pl[1:], strict=False):
+            bg = a + " " + b
+            if bg in pc:
+                terms.append((bg, LM_BIGRAM * (_mult(a) + _mult(b)) / 2))
+        wsum = sum(w for _, w in terms)
+        neg = wsum * self._lm_neg_base + sum(w * self._lm_neg.get(t, 0.0) for t, w in terms)
+        base = self._lm_base
+        gains = self._lm_gain
+        scores = {}
+        for k in cand:
+            g = gains[k]
+            scores[k] = wsum * base[k] + sum(w * g.get(t, 0.0) for t, w in terms)
+        return scores, neg, wsum
+
+    def _rank(self, content: list[nz.Tok]) -> tuple[list[tuple[float, int]], float]:
+        """Candidates in blended order as (similarity, entry), and the top one's posterior."""
+        ranked, _ = self._score(content)
+        if not ranked:
+            return [], 0.0
+        sim = {k: s for s, k in ranked}
+        lm, neg, wsum = self._lm_score(content, list(sim))
+        top_lm = max(lm.values())
+        cand = list(sim)
+        norm = wsum or 1.0
+        order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
+        k1 = order[0]
+        temp = LM_TEMPERATURE
+        # candidates outside the similarity shortlist hold a negligible share of the mass
+        xs = {k: x / temp for k, x in lm.items()}
+        others = [LM_NONE / temp, (neg + LM_NEG_BIAS) / temp]
+        m = max(max(xs.values()), *others)
+        z = sum(math.exp(x - m) for x in xs.values()) + sum(math.exp(x - m) for x in others)
+        key = self._qkey[k1]
+        same = [k for k in order[:10] if self._qkey[k] == key] if key else [k1]
+        posterior = sum(math.exp(xs[k] - m) for k in set(same) | {k1}) / z
+        return [(sim.get(k, 0.0), k) for k in order], posterior
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -517,7 +626,7 @@ class FaqIndex:
             if not query.strip():
                 return FaqResult("none", normalized, [])
             return FaqResult("chitchat", normalized, [], nz.chitchat_reply(kind))
-        ranked, unknown = self._score(content)
+        ranked, posterior = self._rank(content)
         if not ranked:
             return FaqResult("none", normalized, [])
         th = self.thresholds
@@ -528,7 +637,11 @@ class FaqIndex:
         conf = _calibrate(s1, margin)
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
-        if self.rule.passes(s1, margin):
+        if isinstance(self.rule, cal.PosteriorRule):
+            answer = self.rule.passes(s1, posterior)
+        else:
+            answer = self.rule.passes(s1, margin)
+        if answer:
             matches = [FaqMatch(self.entries[k], round(conf if i == 0 else _calibrate(s, 0.0), 4)) for i, (s, k) in enumerate(top)]
             return FaqResult("answer", normalized, matches)
         if s1 >= th.suggest:
@@ -542,9 +655,9 @@ class FaqIndex:
         entry and the province's), the commune's own entry wins."""
         pick: dict[str, tuple[float, int]] = {}
         order: list[str] = []
-        for s, k in ranked:
+        for s, k in ranked[:RANK_DEPTH]:
             if len(order) >= limit and s < 0.98 * pick[order[limit - 1]][0]:
-                break
+                continue
             key = self._qkey[k]
             cur = pick.get(key)
             if cur is None:
@@ -557,10 +670,12 @@ class FaqIndex:
     def explain(self, query: str) -> dict:
         """Debug view: normalised query and the five best raw scores."""
         content, _, _ = self._analyse_query(query)
-        ranked, unknown = self._score(content)
+        _, unknown = self._score(content)
+        ranked, posterior = self._rank(content)
         return {
             "normalized": " ".join(t.plain for t in content),
             "unknown_share": round(unknown, 3),
+            "posterior": round(posterior, 3),
             "top": [(self.entries[k].id, round(s, 3)) for s, k in ranked[:5]],
         }
 
