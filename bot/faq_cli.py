@@ -24,6 +24,12 @@ def _cli():  # late import: bot.cli imports this module
     return cli
 
 
+def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
+    for line, message in exc.errors:
+        print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
+              file=sys.stderr)
+
+
 async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq.kb_io import KbImportError, read_kb
 
@@ -34,9 +40,7 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
         entries = read_kb(path.read_bytes(), path.name)
     except KbImportError as exc:
         print("Không nhập được tệp; chưa có gì thay đổi / import refused, nothing changed:", file=sys.stderr)
-        for line, message in exc.errors:
-            print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
-                  file=sys.stderr)
+        _print_import_errors(exc)
         return 2
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
@@ -140,9 +144,7 @@ def faq_eval(settings: Settings, args: argparse.Namespace) -> int:
     try:
         kb = read_kb(kb_path.read_bytes(), kb_path.name)
     except KbImportError as exc:
-        for line, message in exc.errors:
-            print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
-                  file=sys.stderr)
+        _print_import_errors(exc)
         return 2
     try:
         cases = read_cases(cases_path.read_bytes())
