@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.faults import crash_point
 from bot.hub import Hub
@@ -50,11 +51,21 @@ async def _finish(hub: Hub, message_id: int, status: str, *, error: str | None =
         await session.exec(update(Message).where(col(Message.id) == message_id).values(**values))  # type: ignore[call-overload]
 
 
-async def _load(hub: Hub, job: Job) -> tuple[Message | None, str | None, datetime | None]:
+@dataclass(slots=True)
+class _Pending:
+    status: str
+    body: dict
+    channel_id: int
+    identity_id: int | None
+
+
+async def _load(hub: Hub, job: Job) -> tuple[_Pending | None, str | None, datetime | None]:
     """The message, the recipient's platform id and last interaction (from the job, else the database)."""
     p = job.payload
     async with hub.sessions() as session:
-        msg = await session.get(Message, int(p["message_id"]))
+        row = (await session.exec(select(Message.status, Message.body, Message.channel_id, Message.identity_id)
+                                  .where(Message.id == int(p["message_id"])))).first()
+        msg = _Pending(*row) if row else None
         if msg is None or "user_id" in p:
             last = datetime.fromtimestamp(p["last_at"], UTC) if p.get("last_at") else None
             return msg, p.get("user_id"), last

@@ -79,7 +79,7 @@ async def test_out_of_scope_then_handover_to_staff(demo, tmp_path):
 
 async def test_suggestion_buttons_answer_the_chosen_entry(demo):
     chat = Chat(demo.client)
-    [reply] = await chat.say("thu tuc lam cccd")
+    [reply] = await chat.say("cccd")  # ambiguous: first card, renewal, lost card
     if reply["text"].startswith("📌"):
         pytest.skip("the engine answered directly; nothing to choose")
     assert reply["text"].startswith("Có phải bạn muốn hỏi")

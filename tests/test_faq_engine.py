@@ -148,11 +148,22 @@ def test_normalized_is_reported(index: FaqIndex):
     assert analyse("")== []
 
 
-def test_self_calibration_is_recorded_and_bounded(index: FaqIndex):
+def test_default_rule_is_the_posterior_rule(index: FaqIndex):
+    from handlers.faq.calibrate import POSTERIOR
+
+    assert index.rule == POSTERIOR and index.calibration.get("model") == "query-likelihood"
+    res = index.ask("thủ tục đăng ký khai sinh cho con")
+    assert res.decision == "answer"
+    assert 0.8 <= index.explain("thủ tục đăng ký khai sinh cho con")["posterior"] <= 1.0
+
+
+def test_self_calibration_is_recorded_and_bounded():
     from handlers.faq.calibrate import CUT_RANGE
 
-    assert index.calibration.get("pseudo_positives", 0) > 0
-    assert CUT_RANGE[0] <= index.rule.cut <= CUT_RANGE[1]
+    idx = FaqIndex.build(load_starter_kb(), calibrate=True)
+    assert idx.calibration.get("pseudo_positives", 0) > 0
+    assert CUT_RANGE[0] <= idx.rule.cut <= CUT_RANGE[1]
+    assert idx.ask("thủ tục đăng ký khai sinh cho con").decision == "answer"
 
 
 def test_explicit_rule_skips_calibration():

@@ -14,10 +14,17 @@ Pipeline for a query:
 5. The best candidates are reranked with their coverage of the query (share of the query's
    IDF mass found in the entry's phrasings, or weakly in its answer), so an entry holding a
    distinctive word ("quá hạn", "nước ngoài") beats a sibling sharing more generic ones.
-6. The decision (answer / suggest / none) uses the top score and its margin over the next
-   distinct entry.  The cut on the top score is self-calibrated per knowledge base at build
-   time (:mod:`calibrate`: held-out and noisy pseudo-queries made from the base itself, and
-   built-in out-of-scope messages); the confidence reported is a logistic of both.
+6. A query-likelihood language model per entry (unigrams and bigrams of its phrasings, its
+   category and, weakly, its answer; Dirichlet-smoothed against the whole base plus a built-in
+   out-of-scope corpus) gives a log-likelihood ratio per candidate.  The final ranking blends
+   the similarity with the length-normalised log-likelihood.  Query words the base has never
+   seen count against every entry.
+7. The decision (answer / suggest / none): a softmax over the candidates' log-likelihoods
+   (each lowered by its similarity deficit to the top), a constant "none" class and the
+   out-of-scope model gives the top entry's posterior; answer iff it is >= 0.8 and the
+   similarity >= 0.3 (:class:`calibrate.PosteriorRule`; the posterior is calibrated by
+   construction, so nothing is tuned per base).  ``build(calibrate=True)`` or an explicit
+   :class:`calibrate.Rule` restores the older self-calibrated cut on top score and lead.
 
 The index is immutable after :meth:`FaqIndex.build`; :meth:`FaqIndex.ask` only reads it (the
 caches used are thread-safe), so one index can serve many threads.
@@ -96,7 +103,9 @@ LM_ANSWER = 0.3  # an answer-text word counts as this share of an occurrence in 
 LM_CATEGORY = 0.5
 LM_BIGRAM = 0.6  # weight of a query bigram relative to its words
 LM_UNKNOWN = 1.0  # a query word unseen in the whole base (and the out-of-scope texts) counts this much
-LM_BLEND = 3.0  # ranking = LM_BLEND * similarity + length-normalised log-likelihood
+LM_FUNCTION = 0.3  # weight of question-form / everyday words in the likelihood
+LM_BLEND = 3.0
+LM_POST_SIM = 1.0  # posterior: an entry's log-odds lose this much per unit of similarity below the top's  # ranking = LM_BLEND * similarity + length-normalised log-likelihood
 LM_TEMPERATURE = 0.5
 LM_NONE = 2.0  # log-odds of the constant "none" class
 LM_NEG_BIAS = 0.0  # log-odds bias of the out-of-scope language model class
@@ -110,6 +119,14 @@ def _mult(p: str) -> float:
         return CONCEPT_WEIGHT
     if p in nz.FUNCTION:
         return FUNCTION_WEIGHT
+    return 1.0
+
+
+def _lm_mult(p: str) -> float:
+    if p in nz.CONCEPT_TOKENS:
+        return CONCEPT_WEIGHT
+    if p in nz.FUNCTION:
+        return LM_FUNCTION
     return 1.0
 
 
@@ -326,13 +343,13 @@ class FaqIndex:
         terms: list[tuple[str, float]] = []
         for t in dict.fromkeys(pl):
             if t in pc:
-                terms.append((t, _mult(t)))
+                terms.append((t, _lm_mult(t)))
             elif LM_UNKNOWN and not t.isdigit() and len(t) > 1 and t not in self._raw_vocab:
-                terms.append((t, _mult(t) * LM_UNKNOWN))
+                terms.append((t, _lm_mult(t) * LM_UNKNOWN))
         for a, b in zip(pl, pl[1:], strict=False):
             bg = a + " " + b
             if bg in pc:
-                terms.append((bg, LM_BIGRAM * (_mult(a) + _mult(b)) / 2))
+                terms.append((bg, LM_BIGRAM * (_lm_mult(a) + _lm_mult(b)) / 2))
         wsum = sum(w for _, w in terms)
         neg = wsum * self._lm_neg_base + sum(w * self._lm_neg.get(t, 0.0) for t, w in terms)
         base = self._lm_base
@@ -357,7 +374,8 @@ class FaqIndex:
         k1 = order[0]
         temp = LM_TEMPERATURE
         # candidates outside the similarity shortlist hold a negligible share of the mass
-        xs = {k: x / temp for k, x in lm.items()}
+        s_top = sim.get(k1, 0.0)
+        xs = {k: (x + LM_POST_SIM * wsum * min(0.0, sim.get(k, 0.0) - s_top)) / temp for k, x in lm.items()}
         others = [LM_NONE / temp, (neg + LM_NEG_BIAS) / temp]
         m = max(max(xs.values()), *others)
         z = sum(math.exp(x - m) for x in xs.values()) + sum(math.exp(x - m) for x in others)
