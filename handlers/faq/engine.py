@@ -107,9 +107,10 @@ LM_FUNCTION = 0.3  # weight of question-form / everyday words in the likelihood
 LM_BLEND = 3.0
 LM_POST_SIM = 1.0  # posterior: an entry's log-odds lose this much per unit of similarity below the top's  # ranking = LM_BLEND * similarity + length-normalised log-likelihood
 LM_TEMPERATURE = 0.5
-LM_NONE = 2.0  # log-odds of the constant "none" class
+LM_NONE = 1.0  # log-odds of the constant "none" class (was 2.0 before the intent cues)
 LM_NEG_BIAS = 0.0  # log-odds bias of the out-of-scope language model class
 
+NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
 CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
 
@@ -214,12 +215,14 @@ class FaqIndex:
 
         tcounts: list[dict[str, int]] = []
         doc_text: list[str] = []
+        kb_cues: set[str] = set()  # intent cues the base's own phrasings use (never penalised)
         for k, e in enumerate(active):
             seen: set[str] = set()
             tc: dict[str, int] = {}
             phrasings = [e.question, *[v for v in e.variants if v and v.strip()]]
             for text in phrasings:
                 note_raw(text)
+                kb_cues |= nz.non_procedural_cues([t.plain for t in nz.analyse_raw(text)])
                 plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
                 if not plains:
                     continue
@@ -288,6 +291,7 @@ class FaqIndex:
         self._postings = dict(postings)
         self._bag_postings = dict(bag_postings)
         self._raw_vocab = dict(raw_vocab)
+        self._kb_cues = kb_cues
         self._raw_vocab_list = sorted(raw_vocab)
         self._acc_keys = dict(acc_keys)
         self._tcounts = tcounts
@@ -426,7 +430,7 @@ class FaqIndex:
         bigrams = self._raw_bigrams
         for i, t in enumerate(raw):
             p = t.plain
-            if p in vocab or p in nz.STOP or p in nz.FUNCTION or p.isdigit() or len(p) == 1:
+            if p in vocab or p in nz.STOP or p in nz.FUNCTION or p in nz.CHIT_ALL or p.isdigit() or len(p) == 1:
                 fixed.append(t)
                 continue
             c = self._fix(p)
@@ -657,6 +661,10 @@ class FaqIndex:
         k1 = top[0][1]
         if isinstance(self.rule, cal.PosteriorRule):
             answer = self.rule.passes(s1, posterior)
+            if answer and NON_PROCEDURAL_BLOCK:
+                # "cách chữa ... tại nhà", "mua ở đâu giá rẻ": not a procedure question
+                cues = nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)])
+                answer = not (cues - self._kb_cues)
         else:
             answer = self.rule.passes(s1, margin)
         if answer:

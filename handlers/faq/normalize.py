@@ -78,7 +78,7 @@ STOP_ACC: dict[str, frozenset[str]] = {
         "cho": "cho0", "ma": "ma2", "la": "la2", "thi": "thi2", "co": "co1 cô0", "lam": "lam2",
         "nho": "nhơ2", "chi": "chi5 chi3", "hoi": "hoi3", "da": "da5 đa4", "cau": "câu5", "bac": "bac1",
         "on": "ơn0", "xem": "xem0", "roi": "rôi2", "em": "em0", "ta": "ta0", "toi": "tôi0", "a": "a5 a2 anh0",
-        "va": "va2", "anh": "anh0", "minh": "minh2", "oi": "ơi0", "vang": "vâng0", "ay": "ây1", "ha": "ha3",
+        "va": "va2", "anh": "anh0", "nha": "nha0 nha1", "minh": "minh2", "oi": "ơi0", "vang": "vâng0", "ay": "ây1", "ha": "ha3",
     }.items()
 }
 
@@ -104,7 +104,7 @@ FUNCTION: frozenset[str] = frozenset(
     online truc tuyen qua mang dau tien sau truoc khac nhau rieng chung tu tinh huyen
     thon xom ap to dan pho ban chu the vay moi nguoi gui cai mang theo dem be chau bo me ong ba vo chong
     trai gai nha than tuoi de dua cu xong bay hom qua tren duoi an song noi nhan tra mua dong
-    nhu nao sao vi tai vay can ca tat luon ngay dieu kien
+    nhu nao sao vi tai vay can ca tat luon ngay dieu kien ai
     """.split()
 )
 
@@ -199,6 +199,8 @@ _BN_AMOUNT_PREV = frozenset(
     "gia phi tien het mat ton la duoc nhieu tuoi tra nop le dong thu muc tro cap luong ngay thang so".split()
 )
 _SOHONG_PREV = frozenset("so bia giay".split())
+_NHA_PREV = frozenset("xay sua mua ban thue chu can dat lam ngoi cua so".split())
+_NHA_NEXT = frozenset("cap o tro van tang tam dat nuoc may".split())
 
 _TELEX_TONE_END = re.compile(r"^([a-z]*[aeiouy][a-z]*?)([sfrxj])$")
 
@@ -259,6 +261,14 @@ CONCEPTS: dict[str, list[str]] = {
     "chuyennhuong": ["chuyen nhuong", "sang ten", "mua ban dat", "ban dat", "mua dat"],
     "trocap": ["tro cap", "phu cap", "tien tro cap", "tro cap xa hoi"],
     "tiemchung": ["tiem chung", "tiem phong", "chich ngua"],
+    # general paraphrase groups of everyday administrative wording
+    "chet": ["chet", "qua doi", "tu tran", "tu vong", "bi chet", "da chet"],
+    "matdien": ["mat dien", "cup dien", "cat dien", "su co dien", "su co luoi dien", "dien chap chon"],
+    "treem": ["tre em", "tre nho", "em be", "be so sinh", "tre so sinh", "dua tre"],
+    "xaytraiphep": [
+        "xay khong phep", "xay dung khong phep", "xay trai phep", "xay dung trai phep", "khong co giay phep xay dung",
+        "xay lan chiem", "xay sai phep",
+    ],
 }
 
 # --------------------------------------------------------------------------- data types
@@ -364,6 +374,9 @@ def _expand(words: list[str]) -> list[str]:
             continue
         if p == "bh" and w == "bh" and nxt in ("y", "yt", "xh", "xa", "that", "tn"):
             out.append("bảo hiểm")
+            continue
+        if p == "nha" and w == "nha" and (i == 0 or prev in _NHA_PREV or nxt in _NHA_NEXT or nxt.isdigit()):
+            out.append("nhà")  # "xay nha", "nha cap 4": the house, not the particle
             continue
         if p == "hong" and prev in _SOHONG_PREV:
             out.append("hồng")
@@ -493,6 +506,42 @@ def chitchat_kind(toks: list[Tok], raw: str) -> str | None:
 
 def chitchat_reply(kind: str) -> str:
     return _REPLIES.get(kind, _REPLIES["ack"])
+
+
+# --------------------------------------------------------------------------- intent cues
+
+# Phrases (plain, space separated) marking a personal, commercial or advice question rather
+# than an administrative procedure: "cách chữa ... tại nhà", "kinh doanh gì để giàu", "mua ở
+# đâu giá rẻ".  A query holding one is never answered outright (only suggested) unless the
+# knowledge base itself uses the phrase in a question or variant.
+NON_PROCEDURAL: frozenset[str] = frozenset(
+    s.strip()
+    for s in """
+    gia re, re nhat, re hon, cho nao ban, mua o dau, ban cu, mua cu, thanh ly,
+    cach chua, chua benh, chua khoi, uong thuoc gi, thuoc gi, bi thuoc, an gi, nau, mon an, ngon,
+    lam giau, de giau, lam sao giau, kiem tien, kiem them, dau tu gi, nen dau tu, co phieu, gui tiet kiem,
+    nhanh lon, mau lon, tang trong, cho de, cach trong, cach nuoi, bi quyet, meo,
+    tran dau, bong da, da bong, ty so, xo so, lo de, thoi tiet, du bao, gia vang, gia xang, ti gia,
+    la ai, ket ban, hen ho, nguoi yeu, co dep, dep trai, choi game, phim, bai hat, ke chuyen, truyen cuoi,
+    nen mua, nen chon, loai nao tot, hang nao, review, danh gia
+    """.replace("\n", ",").split(",")
+    if s.strip()
+)
+_CUE_MAXLEN = max(len(c.split()) for c in NON_PROCEDURAL)
+
+
+def ngrams(plains: list[str], maxlen: int = _CUE_MAXLEN) -> set[str]:
+    out: set[str] = set()
+    for i in range(len(plains)):
+        for L in range(1, maxlen + 1):
+            if i + L <= len(plains):
+                out.add(" ".join(plains[i : i + L]))
+    return out
+
+
+def non_procedural_cues(plains: list[str]) -> set[str]:
+    """Intent cues (:data:`NON_PROCEDURAL`) found in a plain syllable sequence."""
+    return ngrams(plains) & NON_PROCEDURAL
 
 
 # --------------------------------------------------------------------------- typo helpers
