@@ -335,3 +335,19 @@ async def test_facebook_batch_of_two_pages_routes_each(env):
     assert resp.status == 200 and (await resp.json())["events"] == 2
     await wait_until(lambda: len(graph.sent) == 2, what="a reply from each page")
     assert {(m["page_id"], m["recipient"]["id"]) for m in graph.sent} == {(PAGE_ID, "psid-a"), ("998877", "psid-b")}
+
+
+async def test_outbox_keeps_the_channel_rate_limit(env):
+    """With Zalo's limit set to 60 per minute, three replies leave about a second apart."""
+    zalo = env.sims["zalo"]
+    env.hub.settings.zalo_rate_per_minute = 60
+    arrivals: list[float] = []
+    for i in range(3):
+        assert (await post_zalo(env, zalo_text(f"rl-{i}", "menu", f"rl{i}"))).status == 200
+
+    def record() -> bool:
+        while len(arrivals) < len(zalo.sent):
+            arrivals.append(time.monotonic())
+        return len(zalo.sent) >= 3
+    await wait_until(record, timeout=20, what="three rate-limited replies")
+    assert arrivals[-1] - arrivals[0] >= 1.5  # at most one send per second (a lower bound, not a timing goal)

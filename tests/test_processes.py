@@ -186,3 +186,14 @@ async def test_split_processes_answer_and_keep_secrets_out_of_logs(deployment):
     logs = dep.logs()
     for secret in (OA_SECRET, APP_SECRET, *sim.current[OA_ID], "test-admin-pass"):
         assert secret not in logs
+
+
+async def test_only_one_scheduler_is_active(deployment):
+    dep, _ = deployment
+    if not dep.scaled:  # type: ignore[attr-defined]
+        pytest.skip("the embedded form runs one process")
+    env = {"COSO_LOG_LEVEL": "INFO"}
+    async with running(dep, "scheduler", **env), running(dep, "scheduler", **env):
+        await wait_until(lambda: "scheduler is active" in dep.logs(), timeout=30, what="an active scheduler")
+        await asyncio.sleep(3)
+        assert dep.logs().count("scheduler is active") == 1
