@@ -57,9 +57,18 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
                 updated += 1
             row.question, row.variants, row.answer = entry.question, list(entry.variants), entry.answer
             row.category, row.attachment, row.active, row.updated_at = (entry.category, entry.attachment,
-                                                                       True, utcnow())
+                                                                       entry.active, utcnow())
             session.add(row)
-        print(f"Đã nhập {len(entries)} mục cho {unit.code}: {added} mới, {updated} cập nhật.")
+        retired = 0
+        if args.replace:  # entries of the unit missing from the file stop being answered (kept for history)
+            listed = {e.id for e in entries}
+            for ext_id, row in existing.items():
+                if ext_id not in listed and row.active:
+                    row.active, row.updated_at = False, utcnow()
+                    session.add(row)
+                    retired += 1
+        print(f"Đã nhập {len(entries)} mục cho {unit.code}: {added} mới, {updated} cập nhật"
+              + (f", {retired} ngừng sử dụng." if args.replace else "."))
 
     await _cli()._with_session(settings, run)
     return 0
@@ -163,6 +172,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = faq.add_parser("import", help="nhập CSV/XLSX: id,question,variants,answer[,category,attachment]")
     p.add_argument("file")
     p.add_argument("--unit", required=True)
+    p.add_argument("--replace", action="store_true", help="các mục không có trong tệp sẽ ngừng sử dụng")
     p.set_defaults(func=faq_import)
     p = faq.add_parser("export")
     p.add_argument("--unit", required=True)

@@ -116,6 +116,11 @@ async def test_import_refuses_broken_file_and_keeps_entries(demo, tmp_path):
                      .encode())
     code, out, err = await _coso_raw(demo, "faq", "import", str(good), "--unit", DEMO_COMMUNE)
     assert code == 0 and "1 mới" in out
+    code, out, err = await _coso_raw(demo, "faq", "import", str(good), "--unit", DEMO_COMMUNE, "--replace")
+    assert code == 0 and "1 cập nhật" in out and "ngừng sử dụng" in out
+    async with demo.hub.sessions() as s:
+        active = [e.ext_id for e in (await s.exec(select(FaqEntry))).all() if e.active]
+    assert active == ["q1"]
     asked = await _coso(demo, "faq", "ask", "cup dien", "--unit", DEMO_COMMUNE)
     assert "[" in asked and "Hỏi về điện" in asked
     exported = await _coso(demo, "faq", "export", "--unit", DEMO_COMMUNE)

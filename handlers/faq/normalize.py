@@ -324,6 +324,7 @@ def _raw_words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def _plain(word: str) -> str:
     return strip_accents(word)
 
@@ -528,6 +529,7 @@ NON_PROCEDURAL: frozenset[str] = frozenset(
     if s.strip()
 )
 _CUE_MAXLEN = max(len(c.split()) for c in NON_PROCEDURAL)
+_CUE_FIRST = frozenset(c.split()[0] for c in NON_PROCEDURAL)
 
 
 def ngrams(plains: list[str], maxlen: int = _CUE_MAXLEN) -> set[str]:
@@ -541,6 +543,8 @@ def ngrams(plains: list[str], maxlen: int = _CUE_MAXLEN) -> set[str]:
 
 def non_procedural_cues(plains: list[str]) -> set[str]:
     """Intent cues (:data:`NON_PROCEDURAL`) found in a plain syllable sequence."""
+    if _CUE_FIRST.isdisjoint(plains):
+        return set()
     return ngrams(plains) & NON_PROCEDURAL
 
 
