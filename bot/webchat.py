@@ -34,6 +34,12 @@ async def _channel(request: web.Request) -> Channel:
 async def post_message(request: web.Request) -> web.Response:
     channel = await _channel(request)
     raw, data = await _read_json(request)
+    session_id = data.get("session") if isinstance(data, dict) else None
+    if isinstance(session_id, str):
+        # A person types a few messages a minute; a script flooding the chat is slowed down.
+        wait = await request.app[HUB].limiter.acquire(f"webchat:{channel.id}:{session_id}", 30, 60.0, burst=10)
+        if wait > 0:
+            raise WebhookError(429, "Bạn gửi nhanh quá, vui lòng chờ một chút / too many messages")
     response = await _accept(request, Platform.WEBCHAT, channel, raw, data)
     response.set_status(202)
     return response

@@ -182,3 +182,31 @@ def test_calibration_noisy_copies_are_deterministic():
     a = noisy("Đăng ký kết hôn cần giấy tờ gì", random.Random(3))
     b = noisy("Đăng ký kết hôn cần giấy tờ gì", random.Random(3))
     assert a == b and a
+
+
+def test_house_is_not_the_particle_nha():
+    assert "nha" in normalize_plain("xin phep xay nha 3 tang").split()
+    assert "nha" in normalize_plain("nhà cấp 4 sắp sập").split()
+    assert "nha" not in normalize_plain("cho em hoi thu tuc khai sinh nha").split()
+    assert "nha" not in normalize_plain("thủ tục khai sinh nhá").split()
+
+
+def test_paraphrase_groups():
+    assert normalize_plain("bố qua đời") == normalize_plain("bố từ trần") == normalize_plain("bố chết")
+    assert normalize_plain("cúp điện") == normalize_plain("mất điện")
+    assert normalize_plain("xây không phép") == normalize_plain("xây dựng trái phép")
+
+
+def test_non_procedural_questions_are_not_answered(index):
+    for q in ("cach chua sot xuat huyet tai nha", "kinh doanh gi de giau", "mua dat o dau gia re", "thank you"):
+        assert index.ask(q).decision != "answer", q
+
+
+def test_intent_cue_used_by_the_kb_is_not_penalised():
+    kb = [
+        KbEntry("a", "Mua thuốc gì khi bị sốt xuất huyết", ["bị sốt xuất huyết uống thuốc gì"], "Đến trạm y tế xã."),
+        KbEntry("b", "Đăng ký khai sinh", ["làm giấy khai sinh"], "Nộp tờ khai."),
+    ]
+    idx = FaqIndex.build(kb)
+    res = idx.ask("sốt xuất huyết uống thuốc gì")
+    assert res.decision == "answer" and res.matches[0].entry.id == "a"

@@ -99,3 +99,15 @@ async def test_queue_outage_is_503_not_500(hub, monkeypatch):
     resp = await hub.client.post("/api/webchat/xa1/messages", json={"session": SESSION, "text": "menu"})
     assert resp.status == 503
     assert "thử lại" in (await resp.json())["error"] or "gửi lại" in (await resp.json())["error"]
+
+
+async def test_flooding_one_session_is_slowed_down(hub):
+    session = "flood" + uuid.uuid4().hex
+    statuses = []
+    for i in range(14):
+        resp = await hub.client.post("/api/webchat/xa1/messages", json={"session": session, "text": f"tin {i}"})
+        statuses.append(resp.status)
+    assert statuses[:10] == [202] * 10
+    assert 429 in statuses[10:]
+    other = await hub.client.post("/api/webchat/xa1/messages", json={"session": SESSION, "text": "menu"})
+    assert other.status == 202  # other people are not affected
