@@ -7,6 +7,9 @@ import logging
 import os
 import socket
 
+import redis.exceptions
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.hub import Hub
 from bot.outbox import backoff_delay, send_job
 from bot.pipeline import INBOUND, OUTBOX, handle_inbound
@@ -14,8 +17,16 @@ from bot.queue import Job
 
 log = logging.getLogger(__name__)
 
-#: A job that keeps crashing its handler is dead-lettered after this many attempts.
+#: A job that keeps crashing its handler is dead-lettered after this many attempts (outages never are).
 MAX_HANDLER_ATTEMPTS = 5
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A failure of the infrastructure (database, Redis, network), not of the job itself."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    return isinstance(exc, ConnectionError | TimeoutError | OSError | redis.exceptions.ConnectionError
+                      | redis.exceptions.TimeoutError)
 
 
 def consumer_name(role: str, n: int) -> str:
@@ -45,7 +56,10 @@ async def _run_loop(hub: Hub, queue: str, consumer: str, stop: asyncio.Event) ->
         except Exception as exc:
             log.exception("job %s on %s failed (attempt %d)", job.id, queue, job.attempts)
             try:
-                if job.attempts >= MAX_HANDLER_ATTEMPTS:
+                if is_outage(exc):
+                    # The database or Redis is away: wait and try again, however long it takes.
+                    await hub.queue.retry(job, backoff_delay(hub, min(job.attempts, 12)))
+                elif job.attempts >= MAX_HANDLER_ATTEMPTS:
                     await hub.queue.dead(job, f"{type(exc).__name__}: {exc}"[:500])
                 else:
                     await hub.queue.retry(job, backoff_delay(hub, job.attempts))

@@ -351,3 +351,25 @@ async def test_outbox_keeps_the_channel_rate_limit(env):
         return len(zalo.sent) >= 3
     await wait_until(record, timeout=20, what="three rate-limited replies")
     assert arrivals[-1] - arrivals[0] >= 1.5  # at most one send per second (a lower bound, not a timing goal)
+
+
+async def test_database_outage_is_waited_out_not_dead_lettered(env, monkeypatch):
+    """More failures than a buggy job is allowed, but they are outages: the message is still answered."""
+    from sqlalchemy.exc import OperationalError
+
+    zalo = env.sims["zalo"]
+    real = env.hub.dispatcher.dispatch
+    failures = {"left": 7}
+
+    async def flaky(ctx):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+        return await real(ctx)
+
+    monkeypatch.setattr(env.hub.dispatcher, "dispatch", flaky)
+    monkeypatch.setattr(env.hub.settings, "retry_max_delay", 0.1)
+    assert (await post_zalo(env, zalo_text("outage", "menu", "out-1"))).status == 200
+    await wait_until(lambda: len(zalo.sent) == 1, timeout=30, what="answer after the outage")
+    assert failures["left"] == 0
+    assert await env.hub.queue.dead_jobs("inbound") == []

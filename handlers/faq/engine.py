@@ -25,6 +25,8 @@ Pipeline for a query:
    similarity >= 0.3 (:class:`calibrate.PosteriorRule`; the posterior is calibrated by
    construction, so nothing is tuned per base).  ``build(calibrate=True)`` or an explicit
    :class:`calibrate.Rule` restores the older self-calibrated cut on top score and lead.
+   A query holding a non-procedural intent cue (``normalize.NON_PROCEDURAL``: "cách chữa",
+   "giá rẻ", "để giàu") that the base's own phrasings never use is suggested, not answered.
 
 The index is immutable after :meth:`FaqIndex.build`; :meth:`FaqIndex.ask` only reads it (the
 caches used are thread-safe), so one index can serve many threads.
