@@ -192,6 +192,23 @@ async def channel_list(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, run)
 
 
+async def channel_set_tokens(settings: Settings, args: argparse.Namespace) -> None:
+    """Zalo: store a newly authorised token pair and clear "needs re-authorisation"."""
+    register_channel_secrets({"access_token": args.access_token, "refresh_token": args.refresh_token})
+
+    async def run(session) -> None:  # type: ignore[no-untyped-def]
+        channel = await session.get(Channel, args.id)
+        if channel is None or channel.platform != "zalo":
+            raise CliError(f"#{args.id} không phải kênh Zalo / not a Zalo channel")
+        channel.config = {**channel.config, "access_token": args.access_token,
+                          "refresh_token": args.refresh_token, "access_expires_at": 0}
+        channel.needs_reauth, channel.status_note = False, None
+        session.add(channel)
+        print(f"Đã cập nhật mã truy cập cho OA {channel.external_id}; kênh hoạt động trở lại.")
+
+    await _with_session(settings, run)
+
+
 async def channel_set_webhook(settings: Settings, args: argparse.Namespace) -> None:
     """Telegram: register our webhook URL and secret with the Bot API; others: print where to enter it."""
     from connectors.telegram import TelegramConnector
@@ -355,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
             cp.add_argument("--" + f.replace("_", "-"), dest=f)
         cp.set_defaults(func=channel_add)
     channel.add_parser("list").set_defaults(func=channel_list)
+    ct = channel.add_parser("set-tokens", help="Zalo: cặp mã truy cập mới sau khi cấp quyền lại")
+    ct.add_argument("id", type=int)
+    ct.add_argument("--access-token", required=True)
+    ct.add_argument("--refresh-token", required=True)
+    ct.set_defaults(func=channel_set_tokens)
     cw = channel.add_parser("set-webhook", help="đăng ký webhook (Telegram: gọi setWebhook)")
     cw.add_argument("id", type=int)
     cw.set_defaults(func=channel_set_webhook)

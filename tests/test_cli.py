@@ -56,6 +56,16 @@ async def test_units_channels_staff_and_errors(db_url):
         assert params.get("url") == "https://hub.example.vn/webhooks/telegram/1"
         assert params.get("secret_token") == "tg-secret-1"
 
+        code, out, err = await coso(env, "channel", "add", "zalo", "--unit", "XA1", "--oa-id", "777",
+                                    "--app-id", "1", "--oa-secret-key", "k", "--app-secret", "s",
+                                    "--access-token", "old-access-1", "--refresh-token", "old-refresh-1")
+        assert code == 0, err
+        code, out, err = await coso(env, "channel", "set-tokens", "2", "--access-token", "new-access-1",
+                                    "--refresh-token", "new-refresh-1")
+        assert code == 0 and "777" in out and "new-access-1" not in out + err
+        code, _, err = await coso(env, "channel", "set-tokens", "1", "--access-token", "a", "--refresh-token", "b")
+        assert code == 2 and "Zalo" in err
+
         code, out, err = await coso(env, "staff", "add", "canbo1", "--unit", "XA1")
         assert code == 0 and "mật khẩu" in out
         code, _, err = await coso(env, "staff", "add", "canbo2")

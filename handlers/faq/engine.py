@@ -253,8 +253,13 @@ class FaqIndex:
         self._idf = idf
         self._max_idf = math.log(1.0 + (n + 0.5) / 0.5) if n else 1.0
 
+        wcache: dict[str, float] = {}
+
         def w(t: str) -> float:
-            return _term_weight(t, idf.get(t, self._max_idf))
+            v = wcache.get(t)
+            if v is None:
+                v = wcache[t] = _term_weight(t, idf.get(t, self._max_idf))
+            return v
 
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for k, terms in field_terms:
