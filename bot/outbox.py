@@ -23,7 +23,7 @@ from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
 from connectors.windows import WINDOW_EXPIRED_NOTE, window_open
 from storage.db import session_scope
-from storage.models import ChannelIdentity, Message, utcnow
+from storage.models import Channel, ChannelIdentity, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,17 @@ async def _load(hub: Hub, job: Job) -> tuple[_Pending | None, str | None, dateti
     if identity is None:
         return msg, None, None
     return msg, identity.platform_user_id, identity.last_interaction_at
+
+
+async def _mark_needs_reauth(hub: Hub, channel_id: int | None, reason: str) -> None:
+    """Credentials were refused (Facebook 190, Telegram invalid token, Zalo refresh refused): a person must act."""
+    if channel_id is None:
+        return
+    async with session_scope(hub.sessions) as session:
+        await session.exec(update(Channel).where(col(Channel.id) == channel_id).values(  # type: ignore[call-overload]
+            needs_reauth=True, status_note=f"Cần kết nối lại kênh (credentials refused): {reason}"[:500]))
+    hub.cache.clear()
+    log.error("channel %s needs re-authorisation by a person / kênh cần được kết nối lại", channel_id)
 
 
 async def send_job(hub: Hub, job: Job) -> None:
@@ -126,5 +137,7 @@ async def _failed(hub: Hub, job: Job, message_id: int, exc: SendError) -> None:
         return
     reason = f"{exc.kind}: {exc.code} {exc.message}".strip()
     log.error("send of message %s failed permanently: %s", message_id, reason)
+    if exc.kind == SendErrorKind.AUTH:
+        await _mark_needs_reauth(hub, job.payload.get("channel_id"), reason)
     await _finish(hub, message_id, "failed", error=reason, attempts=job.attempts)
     await hub.queue.dead(job, reason)

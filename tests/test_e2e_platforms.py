@@ -373,3 +373,20 @@ async def test_database_outage_is_waited_out_not_dead_lettered(env, monkeypatch)
     await wait_until(lambda: len(zalo.sent) == 1, timeout=30, what="answer after the outage")
     assert failures["left"] == 0
     assert await env.hub.queue.dead_jobs("inbound") == []
+
+
+async def test_revoked_page_token_marks_the_channel(env):
+    graph = env.sims["graph"]
+    graph.revoke_token()
+    body = facebook_text_event(PAGE_ID, "psid-auth", "menu", "mid.auth")
+    raw, headers = facebook_webhook(FB_APP_SECRET, body)
+    assert (await env.client.post("/webhooks/facebook", data=raw, headers=headers)).status == 200
+
+    async def marked():
+        async with env.hub.sessions() as s:
+            channel = await s.get(Channel, env.channels["facebook"].id)
+            return channel.needs_reauth
+    await wait_until(marked, what="channel marked for re-authorisation")
+    async with env.hub.sessions() as s:
+        out = (await s.exec(select(Message).where(Message.direction == "out"))).one()
+    assert out.status == "failed" and "190" in (out.error or "")
