@@ -12,16 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.cli_support import CliError, unit_or_fail, with_session
 from bot.settings import Settings
 from storage.models import FaqEntry, FaqQuery, utcnow
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _cli():  # late import: bot.cli imports this module
-    from bot import cli
-
-    return cli
 
 
 def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +30,7 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        raise _cli().CliError(f"Không tìm thấy tệp {path} / file not found")
+        raise CliError(f"Không tìm thấy tệp {path} / file not found")
     try:
         entries = read_kb(path.read_bytes(), path.name)
     except KbImportError as exc:
@@ -44,7 +39,7 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
-        unit = await _cli()._unit(session, args.unit)
+        unit = await unit_or_fail(session, args.unit)
         existing = {e.ext_id: e for e in (await session.exec(select(FaqEntry).where(
             FaqEntry.unit_id == unit.id))).all()}
         added = updated = 0
@@ -70,7 +65,7 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Đã nhập {len(entries)} mục cho {unit.code}: {added} mới, {updated} cập nhật"
               + (f", {retired} ngừng sử dụng." if args.replace else "."))
 
-    await _cli()._with_session(settings, run)
+    await with_session(settings, run)
     return 0
 
 
@@ -79,13 +74,13 @@ async def faq_export(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq.kb_io import write_kb_csv
 
     async def run(session) -> bytes:  # type: ignore[no-untyped-def]
-        unit = await _cli()._unit(session, args.unit)
+        unit = await unit_or_fail(session, args.unit)
         rows = (await session.exec(select(FaqEntry).where(FaqEntry.unit_id == unit.id)
                                    .order_by(col(FaqEntry.id)))).all()
         return write_kb_csv([KbEntry(id=r.ext_id, question=r.question, variants=list(r.variants), answer=r.answer,
                                      category=r.category, attachment=r.attachment) for r in rows])
 
-    data = await _cli()._with_session(settings, run)
+    data = await with_session(settings, run)
     if args.output:
         Path(args.output).write_bytes(data)  # type: ignore[arg-type]
     else:
@@ -97,7 +92,7 @@ async def faq_ask(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq_chat import FaqService
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
-        unit = await _cli()._unit(session, args.unit)
+        unit = await unit_or_fail(session, args.unit)
         index = await FaqService().index_for(session, unit)
         result = index.ask(args.question)
         print(f"Chuẩn hoá: {result.normalized}")
@@ -105,13 +100,13 @@ async def faq_ask(settings: Settings, args: argparse.Namespace) -> int:
         for m in result.matches:
             print(f"  {m.score:.3f}  [{m.entry.id}] {m.entry.question}")
 
-    await _cli()._with_session(settings, run)
+    await with_session(settings, run)
     return 0
 
 
 async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
     async def run(session) -> None:  # type: ignore[no-untyped-def]
-        unit = await _cli()._unit(session, args.unit)
+        unit = await unit_or_fail(session, args.unit)
         stmt = (select(FaqQuery.normalized, FaqQuery.outcome, func.count(), func.max(FaqQuery.text))
                 .where(FaqQuery.unit_id == unit.id, col(FaqQuery.outcome).in_(["suggested", "unanswered"]))
                 .group_by(FaqQuery.normalized, FaqQuery.outcome).order_by(func.count().desc()).limit(args.limit))
@@ -122,13 +117,13 @@ async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
             label = "chưa trả lời được" if outcome == "unanswered" else "chưa chắc chắn"
             print(f"{count}\t{label}\t{sample}")
 
-    await _cli()._with_session(settings, run)
+    await with_session(settings, run)
     return 0
 
 
 async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
     async def run(session) -> None:  # type: ignore[no-untyped-def]
-        unit = await _cli()._unit(session, args.unit)
+        unit = await unit_or_fail(session, args.unit)
         rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit.id,
                                                           FaqQuery.outcome == "handover")
                                    .order_by(col(FaqQuery.id).desc()).limit(args.limit))).all()
@@ -138,7 +133,7 @@ async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
             when = q.created_at.replace(tzinfo=UTC).astimezone(VN).strftime("%d/%m/%Y %H:%M")
             print(f"#{q.id}\t{when}\tcông dân {q.citizen_id}\tkênh {q.channel_id}\t{q.text}")
 
-    await _cli()._with_session(settings, run)
+    await with_session(settings, run)
     return 0
 
 
@@ -149,7 +144,7 @@ def faq_eval(settings: Settings, args: argparse.Namespace) -> int:
     kb_path, cases_path = Path(args.kb), Path(args.cases)
     for p in (kb_path, cases_path):
         if not p.is_file():
-            raise _cli().CliError(f"Không tìm thấy tệp {p} / file not found")
+            raise CliError(f"Không tìm thấy tệp {p} / file not found")
     try:
         kb = read_kb(kb_path.read_bytes(), kb_path.name)
     except KbImportError as exc:
@@ -158,7 +153,7 @@ def faq_eval(settings: Settings, args: argparse.Namespace) -> int:
     try:
         cases = read_cases(cases_path.read_bytes())
     except ValueError as exc:
-        raise _cli().CliError(str(exc)) from None
+        raise CliError(str(exc)) from None
     result = evaluate(kb, cases)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

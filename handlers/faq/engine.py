@@ -112,6 +112,11 @@ LM_TEMPERATURE = 0.5
 LM_NONE = 1.0  # log-odds of the constant "none" class (was 2.0 before the intent cues)
 LM_NEG_BIAS = 0.0  # log-odds bias of the out-of-scope language model class
 
+# anchored answer: similarity lead over the next distinct entry, floors, and the anchor's rarity
+ANCHOR_LEAD = 0.15
+ANCHOR_MIN_TOP = 0.4
+ANCHOR_MIN_POSTERIOR = 0.1
+ANCHOR_DF = 3
 NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
 CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
@@ -251,6 +256,7 @@ class FaqIndex:
         idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         # answer-only words: df counted over answers is not comparable, treat as rare-ish
         self._idf = idf
+        self._phr_df = {t: d for t, d in df.items() if d}  # entries whose phrasings hold the term
         self._max_idf = math.log(1.0 + (n + 0.5) / 0.5) if n else 1.0
 
         wcache: dict[str, float] = {}
@@ -667,7 +673,7 @@ class FaqIndex:
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
         if isinstance(self.rule, cal.PosteriorRule):
-            answer = self.rule.passes(s1, posterior)
+            answer = self.rule.passes(s1, posterior) or self._anchored(content, ranked, posterior)
             if answer and NON_PROCEDURAL_BLOCK:
                 # "cách chữa ... tại nhà", "mua ở đâu giá rẻ": not a procedure question
                 cues = nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)])
@@ -682,6 +688,26 @@ class FaqIndex:
             matches = [FaqMatch(self.entries[k], round(_calibrate(s, 0.0) if i else conf, 4)) for i, (s, k) in enumerate(sug)]
             return FaqResult("suggest", normalized, matches)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
+
+    def _anchored(self, content: list[nz.Tok], ranked: list[tuple[float, int]], posterior: float) -> bool:
+        """A clear similarity lead plus a rare anchor: the query holds a domain concept or a
+        content-word phrase that the top entry's phrasings use and at most ANCHOR_DF entries do.
+        Then words the entry does not hold (a family member, a circumstance) are context, and
+        the entry is answered even though the language model spreads its posterior."""
+        if not ANCHOR_LEAD:
+            return False
+        s1, k1 = ranked[0]
+        if s1 < ANCHOR_MIN_TOP or posterior < ANCHOR_MIN_POSTERIOR:
+            return False
+        key = self._qkey[k1]
+        s2 = max((s for s, k in ranked[1:] if self._qkey[k] != key), default=0.0)
+        if s1 - s2 < ANCHOR_LEAD:
+            return False
+        pl = [t.plain for t in content]
+        terms = [t for t in dict.fromkeys(pl) if t in nz.CONCEPT_TOKENS]
+        terms += [a + " " + b for a, b in zip(pl, pl[1:], strict=False) if a not in nz.FUNCTION and b not in nz.FUNCTION]
+        tc = self._tcounts[k1]
+        return any(tc.get(t, 0) and self._phr_df.get(t, 0) <= ANCHOR_DF for t in terms)
 
     def _distinct(self, ranked: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
         """Best entries with distinct questions; among copies of one question (a commune's own
