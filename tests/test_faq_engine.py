@@ -210,3 +210,11 @@ def test_intent_cue_used_by_the_kb_is_not_penalised():
     idx = FaqIndex.build(kb)
     res = idx.ask("sốt xuất huyết uống thuốc gì")
     assert res.decision == "answer" and res.matches[0].entry.id == "a"
+
+
+def test_anchored_answer_despite_context_words(index):
+    # "giám hộ" is the entry's rare anchor and it leads clearly; "em trai", "tâm thần" are context
+    r = index.ask("giám hộ cho em trai bị tâm thần")
+    assert r.decision == "answer" and r.matches[0].entry.id == "ht-giamho"
+    # an out-of-scope query with a lead but a non-procedural cue is still not answered
+    assert index.ask("mua đất nền ở đâu giá rẻ").decision != "answer"
