@@ -30,7 +30,8 @@ def _driver_url(url: str, *, is_async: bool) -> URL:
     if backend == "sqlite":
         return u.set(drivername="sqlite+aiosqlite" if is_async else "sqlite")
     if backend in ("postgresql", "postgres"):
-        return u.set(drivername="postgresql+psycopg")
+        # asyncpg on the hot paths (much less overhead per statement); psycopg for migrations.
+        return u.set(drivername="postgresql+asyncpg" if is_async else "postgresql+psycopg")
     raise ValueError(f"Unsupported database URL scheme: {u.drivername} (use sqlite:/// or postgresql://)")
 
 

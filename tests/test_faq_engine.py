@@ -218,3 +218,20 @@ def test_anchored_answer_despite_context_words(index):
     assert r.decision == "answer" and r.matches[0].entry.id == "ht-giamho"
     # an out-of-scope query with a lead but a non-procedural cue is still not answered
     assert index.ask("mua đất nền ở đâu giá rẻ").decision != "answer"
+
+
+def test_concept_syllables_are_not_corrected(index):
+    # "trung", "loan" are absent from the starter base's own words but belong to the
+    # "nước ngoài" concept: they must not be "corrected" to "trong", "lan"
+    for q in ("ket hon voi nguoi trung quoc thu tuc ntn", "cưới chồng Đài Loan cần giấy tờ gì"):
+        r = index.ask(q)
+        assert r.decision == "answer" and r.matches[0].entry.id == "ht-kethon-nuocngoai", q
+
+
+def test_answer_only_words_common_to_answers_weigh_less():
+    shared = "Nộp hồ sơ tại bộ phận một cửa UBND xã."
+    kb = [KbEntry(str(i), f"Thủ tục số {i} về việc {w}", [], shared) for i, w in enumerate(["cưới", "nhà", "xe", "đất"])]
+    kb.append(KbEntry("z", "Đăng ký khai sinh", [], "Nộp tờ khai khai sinh, lệ phí miễn."))
+    idx = FaqIndex.build(kb)
+    # "cửa" appears only in answers, and in most of them: it is not rare
+    assert idx._idf["cua"] < idx._idf["mien"]

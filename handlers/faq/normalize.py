@@ -230,6 +230,8 @@ CONCEPTS: dict[str, list[str]] = {
     "nuocngoai": [
         "nuoc ngoai", "ngoai quoc", "han quoc", "trung quoc", "dai loan", "nhat ban", "nguoi my", "nguoi uc",
         "viet kieu", "nguoi tay", "nguoi han", "nguoi nhat", "nguoi trung", "lao", "campuchia", "thai lan",
+        "nguoi trung quoc", "nguoi han quoc", "nguoi dai loan", "nguoi nhat ban", "hoa ky", "nguoi duc",
+        "nguoi phap", "nguoi nga", "nguoi lao", "singapore", "malaysia", "canada", "chau au", "nguoi ngoai quoc",
     ],
     "sodo": [
         "giay chung nhan quyen su dung dat", "giay chung nhan qsdd", "so do", "so hong", "bia do",
@@ -308,6 +310,8 @@ def _build_concept_trie() -> dict[tuple[str, ...], str]:
 _CONCEPT_TABLE = _build_concept_trie()
 _CONCEPT_MAXLEN = max(len(k) for k in _CONCEPT_TABLE)
 CONCEPT_TOKENS: frozenset[str] = frozenset(CONCEPTS)
+# syllables of the concept phrases: known words, never "corrected" into the base's vocabulary
+CONCEPT_WORDS: frozenset[str] = frozenset(w for key in _CONCEPT_TABLE for w in key)
 
 
 def _raw_words(text: str) -> list[str]:
