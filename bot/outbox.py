@@ -13,8 +13,9 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from bot.faults import crash_point
@@ -47,8 +48,18 @@ async def _finish(hub: Hub, message_id: int, status: str, *, error: str | None =
         values["attempts"] = attempts
     if status == "sent":
         values["sent_at"] = utcnow()
+    names = tuple(sorted(values))
+    stmt = _UPDATES.get(names)
+    if stmt is None:  # one statement per set of columns, built once
+        stmt = _UPDATES[names] = update(Message).where(Message.id == bindparam("message_id")).values(
+            {name: bindparam(name) for name in names})
     async with session_scope(hub.sessions) as session:
-        await session.exec(update(Message).where(col(Message.id) == message_id).values(**values))  # type: ignore[call-overload]
+        await (await session.connection()).execute(stmt, {"message_id": message_id, **values})
+
+
+_UPDATES: dict[tuple[str, ...], Any] = {}
+_PENDING = select(Message.status, Message.body, Message.channel_id, Message.identity_id).where(
+    Message.id == bindparam("id"))
 
 
 @dataclass(slots=True)
@@ -63,8 +74,7 @@ async def _load(hub: Hub, job: Job) -> tuple[_Pending | None, str | None, dateti
     """The message, the recipient's platform id and last interaction (from the job, else the database)."""
     p = job.payload
     async with hub.sessions() as session:
-        row = (await session.exec(select(Message.status, Message.body, Message.channel_id, Message.identity_id)
-                                  .where(Message.id == int(p["message_id"])))).first()
+        row = (await session.exec(_PENDING, params={"id": int(p["message_id"])})).first()
         msg = _Pending(*row) if row else None
         if msg is None or "user_id" in p:
             last = datetime.fromtimestamp(p["last_at"], UTC) if p.get("last_at") else None

@@ -36,6 +36,10 @@ ANSWERED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.
             EventKind.SUBMIT_INFO}
 
 
+_INSERT_ONE = insert(Message).returning(Message.id)
+_INSERT_MANY = insert(Message).returning(Message.id, sort_by_parameter_order=True)
+
+
 def inbound_job(event: Inbound) -> tuple[str, dict]:
     return event.conversation_key, {"event": event.to_dict()}
 
@@ -101,7 +105,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
               "created_at": now}
     # Core inserts (not the ORM unit of work): this runs for every message.
     conn = await session.connection()
-    stored_id = (await conn.execute(insert(Message).returning(Message.id), [{
+    stored_id = (await conn.execute(_INSERT_ONE, [{
         **common, "direction": "in", "platform_id": event.event_id, "idempotency_key": None,
         "kind": event.kind.value, "text": event.text, "reply_to_id": None, "status": status,
         "body": {"event": event.raw_event, "payload": event.payload, "raw": event.raw}}])).scalar_one()
@@ -110,8 +114,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
     rows = [{**common, "direction": "out", "platform_id": None, "idempotency_key": f"reply:{stored_id}:{i}",
              "kind": "text", "text": reply.text, "body": reply.to_dict(), "status": "pending",
              "reply_to_id": stored_id} for i, reply in enumerate(replies)]
-    ids = (await conn.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True),
-                              rows)).scalars().all()
+    ids = (await conn.execute(_INSERT_MANY, rows)).scalars().all()
     return [(key, outbox_payload(mid, identity, channel.id)) for mid in ids]  # type: ignore[arg-type]
 
 

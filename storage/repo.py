@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Channel, ChannelIdentity, Citizen, Message, Unit
+
+# Statements of the per-message hot path, built once (building them costs more than running them).
+_IDENTITY = (select(ChannelIdentity, Citizen).join(Citizen, Citizen.id == ChannelIdentity.citizen_id)
+             .where(ChannelIdentity.channel_id == bindparam("channel_id"),
+                    ChannelIdentity.platform_user_id == bindparam("user")))
+_INBOUND_ID = select(Message.id).where(Message.channel_id == bindparam("channel_id"), Message.direction == "in",
+                                       Message.platform_id == bindparam("platform_id"))
 
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
@@ -24,9 +32,7 @@ async def channels_of(session: AsyncSession, platform: str) -> list[Channel]:
 async def identity_for(session: AsyncSession, channel: Channel, platform_user_id: str,
                        ) -> tuple[ChannelIdentity, Citizen]:
     """The citizen's identity on this channel, created on first contact."""
-    found = (await session.exec(select(ChannelIdentity, Citizen).join(
-        Citizen, Citizen.id == ChannelIdentity.citizen_id).where(
-        ChannelIdentity.channel_id == channel.id, ChannelIdentity.platform_user_id == platform_user_id))).first()
+    found = (await session.exec(_IDENTITY, params={"channel_id": channel.id, "user": platform_user_id})).first()
     if found is not None:
         return found[0], found[1]
     # One conversation is handled by one worker at a time (the queue orders by conversation), so
@@ -43,9 +49,7 @@ async def identity_for(session: AsyncSession, channel: Channel, platform_user_id
 
 async def inbound_message_id(session: AsyncSession, channel_id: int, platform_id: str) -> int | None:
     """The id of an inbound message already stored (the deduplication check)."""
-    stmt = select(Message.id).where(Message.channel_id == channel_id, Message.direction == "in",
-                                    Message.platform_id == platform_id)
-    return (await session.exec(stmt)).first()
+    return (await session.exec(_INBOUND_ID, params={"channel_id": channel_id, "platform_id": platform_id})).first()
 
 
 async def pending_replies(session: AsyncSession, inbound_id: int) -> list[Message]:

@@ -69,6 +69,10 @@ async def env(request, tmp_path):
             await s.close()
 
 
+async def _status_is(load, status: str) -> bool:
+    return (await load()).status == status
+
+
 async def post_zalo(h, event: dict, headers: dict | None = None):
     raw, hdrs = zalo_webhook(APP_ID, OA_SECRET, event)
     return await h.client.post("/webhooks/zalo", data=raw, headers=headers or hdrs)
@@ -212,8 +216,12 @@ async def test_transient_errors_are_retried_then_sent(env):
     zalo.fail_next(2, code=-32)
     assert (await post_zalo(env, zalo_text("u6", "menu", "t1"))).status == 200
     await wait_until(lambda: len(zalo.sent) == 1, what="sent after retries")
-    async with env.hub.sessions() as s:
-        out = (await s.exec(select(Message).where(Message.direction == "out"))).one()
+
+    async def recorded():
+        async with env.hub.sessions() as s:
+            return (await s.exec(select(Message).where(Message.direction == "out"))).one()
+    await wait_until(lambda: _status_is(recorded, "sent"), what="send recorded")
+    out = await recorded()
     assert out.status == "sent" and out.attempts >= 3  # two failures, then the send (a lease hand-over adds one)
     assert len([c for c in zalo.calls if c.path.endswith("/message/cs")]) == 3
 
