@@ -157,6 +157,11 @@ return 1
 """
 
 
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms or 0), int(seq or 0)
+
+
 class RedisQueue:
     """The ``Queue`` protocol on Redis Streams. One object may serve many consumer tasks."""
 
@@ -168,6 +173,10 @@ class RedisQueue:
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
         self._groups: set[str] = set()
+        # One blocked reader per queue and process, and the newest entry id it has seen: a new
+        # entry wakes one claimer of this process, not every idle one (no thundering herd).
+        self._read_locks: dict[str, asyncio.Lock] = {}
+        self._seen: dict[str, str] = {}
         self._enqueue = self.redis.register_script(_ENQUEUE)
         self._claim = self.redis.register_script(_CLAIM)
         self._finish = self.redis.register_script(_FINISH)
@@ -240,10 +249,22 @@ class RedisQueue:
             if due_ms >= 0:
                 wait = min(wait, due_ms / 1000)
             if wait > 0.001:
-                # Blocking read of anything newer than the newest entry: woken by XADD.
-                await self.redis.xread({stream: _s(res[1])}, count=1, block=max(1, int(wait * 1000)))
+                await self._wait_for_entry(queue, stream, _s(res[1]), time.monotonic() + wait)
             else:
                 await asyncio.sleep(0)
+
+    async def _wait_for_entry(self, queue: str, stream: str, newest: str, until: float) -> None:
+        """Block until an entry newer than any this process has seen arrives, or ``until``."""
+        lock = self._read_locks.setdefault(queue, asyncio.Lock())
+        async with lock:
+            since = max(newest, self._seen.get(queue, "0-0"), key=_id_key)
+            left = until - time.monotonic()
+            if left <= 0.001:
+                return
+            found = await self.redis.xread({stream: since}, count=1, block=max(1, int(left * 1000)))
+            if found:
+                entry_id = _s(found[0][1][-1][0])
+                self._seen[queue] = max(entry_id, self._seen.get(queue, "0-0"), key=_id_key)
 
     async def ack(self, job: Job) -> None:
         await self._finish_job(job, "")
