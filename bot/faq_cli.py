@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -138,28 +137,10 @@ async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def faq_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.faq.evaluate import evaluate, format_report, read_cases
-    from handlers.faq.kb_io import KbImportError, read_kb
+    """In memory, no database: the evaluation module's own command line."""
+    from handlers.faq.evaluate import main as evaluate_main
 
-    kb_path, cases_path = Path(args.kb), Path(args.cases)
-    for p in (kb_path, cases_path):
-        if not p.is_file():
-            raise CliError(f"Không tìm thấy tệp {p} / file not found")
-    try:
-        kb = read_kb(kb_path.read_bytes(), kb_path.name)
-    except KbImportError as exc:
-        _print_import_errors(exc)
-        return 2
-    try:
-        cases = read_cases(cases_path.read_bytes())
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    result = evaluate(kb, cases)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(format_report(result))
-    return 0
+    return evaluate_main(["--kb", args.kb, "--cases", args.cases] + (["--json"] if args.json else []))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

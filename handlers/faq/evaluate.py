@@ -143,14 +143,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", required=True, help="CSV with columns query,expected_id")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    kb_path = Path(args.kb)
+    kb_path, cases_path = Path(args.kb), Path(args.cases)
+    for path in (kb_path, cases_path):
+        if not path.is_file():
+            print(f"Lỗi / error: không tìm thấy tệp {path} / file not found", file=sys.stderr)
+            return 2
     try:
         kb = read_kb(kb_path.read_bytes(), kb_path.name)
     except KbImportError as exc:
-        for _, msg in exc.errors:
-            print(msg, file=sys.stderr)
+        for line, msg in exc.errors:
+            print(msg if msg.startswith("Dòng") or not line else f"Dòng {line}: {msg}", file=sys.stderr)
         return 2
-    cases = read_cases(Path(args.cases).read_bytes())
+    try:
+        cases = read_cases(cases_path.read_bytes())
+    except ValueError as exc:
+        print(f"Lỗi / error: {exc}", file=sys.stderr)
+        return 2
     result = evaluate(kb, cases)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
