@@ -27,6 +27,7 @@ from storage.repo import unit_subtree_ids
 COOKIE = "coso_session"
 SESSION_DAYS = 7
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PLATFORM_NAMES = {"zalo": "Zalo OA", "facebook": "Facebook", "telegram": "Telegram", "webchat": "Trò chuyện web"}
 ROLE_NAMES = {"admin": "Quản trị viên", "province_officer": "Cán bộ tỉnh", "officer": "Cán bộ",
               "staff": "Cán bộ xã"}
 
@@ -143,9 +144,10 @@ async def console(request: web.Request) -> web.Response:
             .order_by(col(FaqQuery.id).desc()).limit(50))).all()
     names = {u.id: u.name for u in units}
     e = html.escape
-    channel_rows = [[e(c.platform), e(c.name or c.external_id), e(names.get(c.unit_id, "")),
-                     '<span class="warn">Cần cấp quyền lại</span>' if c.needs_reauth
-                     else ("Hoạt động" if c.active else "Đã tắt")] for c in channels]
+    channel_rows = [[e(PLATFORM_NAMES.get(c.platform, c.platform)), e(c.name or c.external_id),
+                     e(names.get(c.unit_id, "")),
+                     f'<span class="warn" title="{e(c.status_note or "")}">Cần cấp quyền lại</span>'
+                     if c.needs_reauth else ("Hoạt động" if c.active else "Đã tắt")] for c in channels]
     failed_rows = [[_when(m.created_at), e(names.get(m.unit_id, "")),
                     "Ngoài thời hạn tương tác" if m.status == "window_expired" else "Gửi lỗi",
                     e((m.text or "")[:80]), e(m.error or "")] for m in failed]

@@ -134,6 +134,7 @@ ANCHOR_DF = 3
 NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
 CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
+EXPANSION_WEIGHT = 1.0  # query weight of a concept added by an everyday situation (normalize.SITUATIONS)
 
 
 def _mult(p: str) -> float:
@@ -381,10 +382,14 @@ class FaqIndex:
         entries, the out-of-scope model's, the total term weight and the weighted terms."""
         pl = [t.plain for t in content]
         pc = self._lm_pc
+        explained = {t.plain for t in content if t.expl}
         terms: list[tuple[str, float]] = []
+        added = {t.plain for t in content if not t.text}
         for t in dict.fromkeys(pl):
             if t in pc:
-                terms.append((t, _lm_mult(t)))
+                terms.append((t, _lm_mult(t) * (EXPANSION_WEIGHT if t in added else 1.0)))
+            elif t in explained:
+                continue  # a word of an everyday-situation phrase: its concept token speaks for it
             elif LM_UNKNOWN and not t.isdigit() and len(t) > 1 and t not in self._raw_vocab:
                 terms.append((t, _lm_mult(t) * LM_UNKNOWN))
         for a, b in zip(pl, pl[1:], strict=False):
@@ -536,10 +541,12 @@ class FaqIndex:
                     keys = self._acc_keys.get(p)
                     if keys and _acc_fold(t.acc) not in keys:
                         factor = ACCENT_MISMATCH
-                qw[p] = wt
+                if not t.text:
+                    factor *= EXPANSION_WEIGHT  # a concept added by an everyday-situation phrase
+                qw[p] = wt * (EXPANSION_WEIGHT if not t.text else 1.0)
                 qdot[p] = wt * factor
                 known_plains.append(p)
-            elif p in self._raw_vocab or p in nz.FUNCTION or p in nz.CONCEPT_TOKENS or p.isdigit() or len(p) <= 1:
+            elif t.expl or p in self._raw_vocab or p in nz.FUNCTION or p in nz.CONCEPT_TOKENS or p.isdigit() or len(p) <= 1:
                 known_plains.append("\0")  # known filler: breaks bigrams, no weight
             else:
                 oov += self._max_idf * OOV_WEIGHT
@@ -708,7 +715,7 @@ class FaqIndex:
         if len(query) > 2000:
             query = query[:2000]
         content, _, toks = self._analyse_query(query)
-        normalized = " ".join(t.text for t in content)
+        normalized = " ".join(t.text for t in content if t.text)
         kind = nz.chitchat_kind(toks, query)
         if kind is not None and not any(t.plain in self._idf and t.plain not in nz.CHIT_ALL for t in content):
             if not query.strip():

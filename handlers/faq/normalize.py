@@ -273,6 +273,219 @@ CONCEPTS: dict[str, list[str]] = {
     ],
 }
 
+# --------------------------------------------------------------------------- situations
+# Everyday situations and actions -> the administrative concept they lead to.  Citizens
+# describe a procedure by what happens in their life ("mở quán trà sữa", "bố em mất", "hàng
+# xóm hát karaoke khuya") rather than by its administrative name ("đăng ký hộ kinh doanh",
+# "khai tử", "phản ánh tiếng ồn").  Unlike :data:`CONCEPTS` this is an *expansion*: a matched
+# phrase keeps its own words and the concept token is added, so a knowledge-base entry phrased
+# either way matches.  The administrative names of the concepts that are new here are listed
+# too (``tiengon`` <- "tiếng ồn"), so both sides of the match produce the token.  Matching is
+# on the plain (accentless, teencode-expanded) syllables before concept folding, longest phrase
+# first; one phrase may lead to several concepts.  Applied identically to KB text and queries.
+SITUATION_QUERY = "all"  # situations expanded in queries: "all", "new" (concepts absent from CONCEPTS), ""
+SITUATION_KB = "all"  # ... and in knowledge-base text
+SITUATIONS: dict[str, list[str]] = {
+    # ---- hộ tịch
+    "khaisinh": [
+        "sinh con", "sinh em be", "sinh be", "de con", "sinh chau", "sinh doi", "co em be", "sinh them",
+        "sinh con thu", "dat ten cho con", "dat ten con", "dat ten cho be", "sinh o nha", "de o nha",
+        "sinh tai nha", "de tai nha", "khai sinh",
+    ],
+    "khaitu": [
+        "qua doi", "tu tran", "tu vong", "tu the", "mat roi", "bo mat", "me mat", "cha mat", "ong mat", "ba noi mat",
+        "ba ngoai mat", "ong noi mat", "ong ngoai mat", "vo mat", "nguoi nha mat", "nguoi than mat",
+        "bo em mat", "me em mat", "bo toi mat", "me toi mat", "ong em mat", "ba em mat", "ong toi mat",
+        "ba toi mat", "bo minh mat", "me minh mat", "ong minh mat", "ba minh mat", "cu mat", "cu ong mat",
+        "cu ba mat", "mai tang", "dam tang", "dam ma", "an tang", "hoa tang", "chon cat", "lo hau su",
+        "lam ma", "khai tu", "bao tu",
+    ],
+    "kethon": [
+        "lay vo", "lay chong", "cuoi vo", "cuoi chong", "cuoi nhau", "lay nhau", "dam cuoi", "dam hoi",
+        "to chuc cuoi", "lam dam cuoi", "ve mot nha", "ve chung mot nha", "se duyen", "ket duyen",
+        "cuoi xin", "ket hon",
+    ],
+    "lyhon": ["ly hon", "ly di", "bo nhau", "bo vo", "bo chong", "chia tay vo", "chia tay chong", "don ly hon"],
+    "caichinh": [
+        "cai chinh", "ghi sai", "viet sai", "sai ten", "sai ho", "sai ngay sinh", "sai nam sinh", "sai que",
+        "sai que quan", "sai thong tin", "nham ten", "sua ten", "sua ho ten", "sua ngay sinh", "sua thong tin",
+        "doi ten", "doi ho", "thay doi ho tich", "thay doi ho ten", "bo sung ho tich", "bo sung thong tin",
+        "xac dinh lai dan toc", "doi dan toc", "lech thong tin", "thong tin khong khop", "khong trung khop",
+    ],
+    "trichluc": [
+        "trich luc", "ban sao khai sinh", "ban sao giay khai sinh", "ban sao ket hon", "ban sao giay ket hon",
+        "xin lai giay khai sinh", "xin ban sao",
+    ],
+    "nhanchacon": [
+        "nhan con", "nhan bo", "nhan cha", "nhan me", "con rieng", "con ngoai gia thu", "con chua co bo",
+        "khong co ten bo", "khong co ten cha", "bo cua chau",
+    ],
+    "connuoi": ["nhan con nuoi", "xin con nuoi", "xin con ve nuoi", "nhan nuoi", "con nuoi", "nuoi chau"],
+    # ---- cư trú
+    "cutru": [
+        "cu tru", "thuong tru", "tam tru", "tam vang", "ho khau", "nhap khau", "chuyen khau", "cat khau",
+        "chuyen nha", "chuyen den", "chuyen ve", "don nha", "don ve", "don den", "ve o", "ve song", "den o",
+        "chuyen ve o", "ve nha chong", "ve nha vo", "ve que song", "o chung", "o ghep", "o nho", "o tam",
+        "thue nha", "thue phong", "thue tro", "o tro", "o thue", "nha tro", "phong tro", "chuyen di noi khac",
+        "di noi khac", "di lam xa", "di xa", "lam an xa", "ra ngoai o", "nguoi moi den",
+        "khach den o", "luu tru", "khai bao luu tru", "o qua dem", "o lai qua dem",
+    ],
+    "tamtru": ["thue nha", "thue phong", "thue tro", "o tro", "o thue", "nha tro", "phong tro", "o nho", "o tam",
+               "o ghep", "o qua dem", "nguoi moi den", "khach den o", "luu tru"],
+    "tamvang": ["di lam xa", "di xa", "lam an xa", "vang mat dai ngay", "di vang", "di nuoc ngoai lam"],
+    "thuongtru": ["ve nha chong", "ve nha vo", "ve que song", "chuyen ve o", "nhap vao ho"],
+    # ---- căn cước / định danh
+    "cancuoc": ["gan chip", "the chip", "lam chip", "the gan chip", "cccd gan chip"],
+    "vneid": ["muc 2", "muc hai", "dinh danh", "kich hoat tai khoan", "tai khoan dinh danh"],
+    "caplai": [
+        "cap lai", "lam lai", "bi mat", "danh mat", "danh roi", "roi mat", "lam mat", "lam roi", "that lac",
+        "mat vi", "roi vi", "mat giay", "mat het giay", "mat the", "mat so", "mat can cuoc", "mat chung minh",
+        "mat bang", "mat giay to", "bi hong", "bi rach", "rach nat", "bi uot", "mo chu", "nhau nat", "cu nat",
+        "bi trom vi", "bi moc tui",
+    ],
+    # ---- đất đai / xây dựng
+    "sodo": ["lam so do", "lam so dat", "lam bia do", "chua co so", "dat chua co so", "dat chua co giay"],
+    "thuake": [
+        "thua ke", "di chuc", "de lai dat", "de lai nha", "bo me de lai", "ong ba de lai", "de lai cho con", "chia tai san",
+        "chia dat cho con", "cho con dat", "tang cho", "cho tang", "sang ten cho con",
+    ],
+    "tranhchap": [
+        "tranh chap", "lan dat", "lan chiem", "lan ranh", "lan sang", "xay lan", "lan mot", "hang xom lan",
+        "gianh dat", "cai nhau vi dat", "ranh gioi", "moc gioi", "cam moc",
+    ],
+    "gpxd": [
+        "xay nha", "xay moi", "xay lai nha", "xay lai", "lam nha", "dung nha", "cat nha", "noi tang", "xay them tang",
+        "co noi nha", "xay tuong rao", "xay them", "xay nha moi",
+    ],
+    "suanha": [
+        "sua nha", "sua chua nha", "cai tao nha", "sua chua", "cai tao", "nang cap nha", "lop lai mai", "thay mai",
+        "sua mai", "lat lai nen", "son lai nha",
+    ],
+    # ---- kinh doanh hộ cá thể
+    "hokinhdoanh": [
+        "mo quan", "mo tiem", "mo cua hang", "mo shop", "mo sap", "mo hang", "mo tap hoa", "mo quan an",
+        "mo quan nuoc", "mo quan ca phe", "mo quan cafe", "mo spa", "mo tiem toc", "mo tiem net", "mo xuong",
+        "buon ban", "ban hang", "ban buon", "ban le", "ban tap hoa", "ban tra sua", "ban do an", "ban an",
+        "ban nuoc", "ban ca phe", "ban cafe", "ban quan ao", "ban rau", "ban thit", "ban banh", "ban com",
+        "ban pho", "ban bun", "ban hang online", "ban online", "kinh doanh nho", "kinh doanh ca the",
+        "lam an buon ban", "ho kinh doanh", "kinh doanh", "lam dich vu",
+    ],
+    "ngungkd": [
+        "tam ngung kinh doanh", "ngung kinh doanh", "tam dung kinh doanh", "cham dut kinh doanh",
+        "cham dut hoat dong", "tam ngung hoat dong", "ngung hoat dong", "giai the", "dong cua tiem",
+        "dong cua quan", "dong cua hang", "dong quan", "dong tiem", "dep quan", "dep tiem", "nghi ban",
+        "ngung ban", "thoi ban", "khong ban nua", "nghi kinh doanh", "thoi kinh doanh", "khong kinh doanh nua",
+        "sang quan", "sang nhuong quan", "tam nghi ban",
+    ],
+    # ---- an ninh trật tự / trình báo
+    "mattrom": [
+        "mat trom", "trom", "trom cap", "trom xe", "trom vao", "bi trom", "ke trom", "ke gian", "mat cap",
+        "bi lay mat", "lay mat", "mat xe", "mat xe may", "moc tui", "cuop", "cuop giat", "giat do", "bi giat",
+        "dot nhap", "pha khoa", "be khoa", "cay cua",
+    ],
+    "trinhbao": [
+        "trinh bao", "to giac", "bao cong an", "bao an", "bao cho cong an", "khai bao voi cong an",
+        "mat trom", "trom", "bi trom", "bi lua", "lua dao", "lua tien", "bi danh", "danh nhau", "hanh hung",
+        "de doa", "doa giet", "khung bo", "doi no", "xiet no", "cuop", "bi cuop", "ma tuy", "nghien hut",
+        "tiem chich", "danh bac", "co bac", "gay roi", "tu tap", "dua xe", "quay roi",
+    ],
+    "baoluc": ["bao luc gia dinh", "chong danh", "bi chong danh", "danh vo", "danh con", "bo danh", "ban hanh"],
+    "hoagiai": ["hoa giai", "cai nhau", "xich mich", "mau thuan", "tranh cai", "hang xom cai nhau", "gay gio"],
+    "phananh": [
+        "phan anh", "khieu nai", "to cao", "kien nghi", "gop y", "buc xuc", "keu ca", "bao cho xa", "bao xa",
+        "bao len xa", "len xa bao",
+    ],
+    # ---- môi trường / tiếng ồn / rác
+    "tiengon": [
+        "tieng on", "gay on", "on ao", "o nhiem tieng on", "karaoke", "hat karaoke", "hat hoi", "hat to",
+        "mo loa", "loa keo", "loa to", "loa thung", "mo nhac", "nhac to", "bat nhac", "mo nhac to", "hat khuya",
+        "on qua", "on ao qua", "lam on", "keu to", "go bua", "khoan tuong", "may khoan",
+    ],
+    "rac": [
+        "rac", "rac thai", "do rac", "vut rac", "xa rac", "thu gom rac", "xe rac", "bai rac", "tien rac",
+        "phi rac", "dong tien rac", "thu rac", "chat thai ran", "ve sinh moi truong", "dot rac",
+    ],
+    "onhiem": [
+        "o nhiem", "o nhiem moi truong", "mui hoi", "boc mui", "hoi thoi", "hoi qua", "nuoc thai", "xa thai",
+        "dot rac", "khoi bui", "bui ban", "khoi den", "chuong heo", "chuong lon", "chan nuoi gay mui", "xac chet dong vat",
+        "cong bi tac", "tac cong", "cong ranh", "muong nuoc",
+    ],
+    # ---- y tế
+    "tiemchung": [
+        "tiem chung", "tiem phong", "tiem ngua", "chich ngua", "tiem mui", "mui tiem", "mui gi", "tiem vac xin",
+        "vac xin", "vacxin", "vaccine", "lich tiem", "tiem cho be", "tiem cho con", "di tiem", "chich cho be",
+        "uong vitamin a", "so tiem",
+    ],
+    "bhyt": ["the bao hiem", "the kham benh", "the kham chua benh", "kham bao hiem", "kham benh bao hiem",
+             "di kham bao hiem", "kham chua benh"],
+    "ytexa": ["tram y te", "y te xa", "kham o xa", "kham o tram", "kham tai xa", "phong kham xa"],
+    # ---- giáo dục
+    "tuyensinh": [
+        "tuyen sinh", "nhap hoc", "ghi danh", "xet tuyen", "vao lop 1", "vao lop mot", "vao lop 6", "vao lop sau",
+        "vao lop 10", "len lop 6", "len lop 1", "len cap 2", "len cap hai", "vao cap 1", "vao cap mot", "vao cap 2",
+        "vao cap hai", "vao mau giao", "di mau giao", "di nha tre", "gui tre", "gui con", "cho con di hoc",
+        "cho chau di hoc", "cho be di hoc", "xin hoc", "xin cho con hoc", "xin vao truong", "vao truong",
+        "dang ky hoc", "hoc lop mot", "hoc lop 1", "dung tuyen", "trai tuyen",
+    ],
+    "hocphi": ["hoc phi", "tien hoc", "mien hoc phi", "giam hoc phi", "ho tro hoc tap", "tro cap hoc tap", "hoc bong"],
+    # ---- lao động / BHXH / thất nghiệp / hưu
+    "thatnghiep": [
+        "that nghiep", "mat viec", "nghi viec", "thoi viec", "bi sa thai", "sa thai", "bi duoi viec", "duoi viec",
+        "cat giam", "cho nghi viec", "nghi lam", "khong co viec", "het hop dong", "cong ty pha san", "cong ty dong cua",
+    ],
+    "bhxh1lan": ["rut bao hiem", "rut bhxh", "rut so", "chot so", "lay bao hiem mot lan", "xa hoi mot lan", "huong mot lan"],
+    "huutri": ["ve huu", "nghi huu", "luong huu", "huu tri", "het tuoi lao dong", "du tuoi nghi huu"],
+    "xkld": [
+        "xuat khau lao dong", "di xuat khau", "di lam nuoc ngoai", "di lam o nuoc ngoai", "di lam ben nhat",
+        "di lam ben han", "di lam dai loan", "di nhat lam", "di han lam", "lao dong nuoc ngoai", "di xkld",
+    ],
+    "lylich": [
+        "ly lich", "so yeu ly lich", "xin viec", "di xin viec", "ho so xin viec", "nop ho so xin viec", "ra truong",
+        "tot nghiep ra truong", "di lam cong ty", "vao cong ty", "xac nhan hanh kiem", "hanh kiem",
+    ],
+    "thaisan": ["sinh con duoc bao nhieu tien", "nghi sinh", "che do sinh", "tien sinh con", "thai san", "mang thai", "co bau"],
+    # ---- người có công / bảo trợ xã hội / nghèo
+    "nguoicocong": [
+        "nguoi co cong", "liet si", "thuong binh", "benh binh", "chat doc da cam", "nhiem chat doc", "da cam",
+        "me viet nam anh hung", "tham gia khang chien", "khang chien", "cuu chien binh", "con liet si", "bo doi cu",
+    ],
+    "baotro": [
+        "bao tro xa hoi", "tro cap xa hoi", "tro giup xa hoi", "tro cap hang thang",
+        "khong ai nuoi", "khong noi nuong tua", "neo don", "song mot minh", "me don than", "bo don than",
+        "nuoi con mot minh", "mo coi", "bi bo roi", "tien gia", "luong gia", "tien nguoi gia", "tien khuyet tat",
+        "tien tan tat", "an tro cap",
+    ],
+    "nguoicaotuoi": ["tien gia", "luong gia", "tien nguoi gia", "80 tuoi", "tren 80", "ngoai 80", "ong ba gia"],
+    "khuyettat": ["tien khuyet tat", "tien tan tat", "bai liet", "bi thieu nang", "cam diec", "mu loa", "bi liet"],
+    "hongheo": ["gia dinh kho khan", "hoan canh kho khan", "nha kho khan", "thu nhap thap", "so ngheo", "xet ngheo",
+                "vao dien ngheo", "thoat ngheo"],
+    # ---- điện nước / hạ tầng / giao thông
+    "matnuoc": ["mat nuoc", "cup nuoc", "khong co nuoc", "nuoc yeu", "vo ong nuoc", "ong nuoc vo", "nuoc duc",
+                "nuoc ban", "nuoc sach", "cap nuoc", "nuoc may"],
+    "matdien": ["mat dien", "cup dien", "cat dien", "chap dien", "dut day dien", "day dien dut", "chay no dien"],
+    "capdien": ["keo dien", "xin dien", "lap dien", "cong to dien", "dong ho dien", "lap cong to", "cap dien",
+                "dau noi dien", "tien dien", "hoa don dien"],
+    "chieusang": ["den duong", "den duong hong", "duong toi", "chieu sang", "chieu sang cong cong", "den chieu sang"],
+    "hatang": ["duong hong", "o ga", "ho ga", "duong xuong cap", "duong nut", "sut lun", "lun sut", "sua duong",
+               "lam duong", "be tong hoa", "duong lang", "ngo xom", "cau hong", "cau yeu"],
+    "tainan": ["tai nan", "tai nan giao thong", "dung xe", "va cham", "xe dam", "dam xe", "bi dung", "bi dam"],
+    "viahe": ["via he", "lan chiem via he", "lan chiem long duong", "ban hang via he", "do xe", "dau xe",
+              "chiem duong", "lan duong", "hop cho"],
+    "gplx": ["giay phep lai xe", "bang lai", "bang lai xe", "thi bang", "thi bang lai", "doi bang", "bang a1", "bang b2"],
+    # ---- thiên tai
+    "thientai": [
+        "thien tai", "bao lu", "lu lut", "ngap lut", "bi lu", "bi lut", "bi ngap", "nuoc lu", "mua bao", "sat lo",
+        "lo dat", "toc mai", "bay mai", "sap nha", "sap mai", "do nha", "cay do", "mat mua", "han han",
+        "xam nhap man", "loc xoay", "mua da", "chay rung", "thiet hai",
+    ],
+    # ---- quân sự
+    "nvqs": ["kham nghia vu", "hoan nghia vu", "tron nghia vu", "giay goi nhap ngu", "lenh goi", "di nghia vu",
+             "tam hoan", "mien nghia vu"],
+    "xuatngu": ["xuat ngu", "ra quan", "hoan thanh nghia vu", "di bo doi ve", "xuat ngu ve"],
+    # ---- chứng thực
+    "chungthuc": ["photo cong chung", "ban photo", "chung thuc chu ky", "xac nhan chu ky", "ky xac nhan", "sao y"],
+}
+
 # --------------------------------------------------------------------------- data types
 
 
@@ -280,7 +493,8 @@ CONCEPTS: dict[str, list[str]] = {
 class Tok:
     plain: str
     acc: str | None  # accent key when typed with diacritics
-    text: str  # display form (accented where known)
+    text: str  # display form (accented where known); "" for an added situation concept
+    expl: bool = False  # part of a matched situation phrase (explained by its concept)
 
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -309,9 +523,36 @@ def _build_concept_trie() -> dict[tuple[str, ...], str]:
 
 _CONCEPT_TABLE = _build_concept_trie()
 _CONCEPT_MAXLEN = max(len(k) for k in _CONCEPT_TABLE)
-CONCEPT_TOKENS: frozenset[str] = frozenset(CONCEPTS)
-# syllables of the concept phrases: known words, never "corrected" into the base's vocabulary
-CONCEPT_WORDS: frozenset[str] = frozenset(w for key in _CONCEPT_TABLE for w in key)
+
+
+# Phrases that look like a situation but are not one (a landlord renting out, a street's
+# house number): matched first, they lead to no concept.
+SITUATION_BLOCK: tuple[str, ...] = (
+    "cho thue", "cho thue nha", "cho thue phong", "cho thue tro", "so nha", "cap so nha", "xin so nha",
+    "ban xe", "ban xe may", "ban dat", "ban nha", "mua ban dat", "mua ban nha",
+)
+
+
+def _build_situation_table() -> dict[tuple[str, ...], tuple[str, ...]]:
+    table: dict[tuple[str, ...], list[str]] = {tuple(p.split()): [] for p in SITUATION_BLOCK}
+    for canon, phrases in SITUATIONS.items():
+        for p in phrases:
+            key = tuple(_canon_plain(w) for w in p.split())
+            if canon not in table.setdefault(key, []):
+                table[key].append(canon)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+_SIT_TABLE = _build_situation_table()
+_SIT_MAXLEN = max(len(k) for k in _SIT_TABLE)
+_SIT_FIRST = frozenset(k[0] for k in _SIT_TABLE)
+SITUATION_TOKENS: frozenset[str] = frozenset(SITUATIONS)
+CONCEPT_TOKENS: frozenset[str] = frozenset(CONCEPTS) | SITUATION_TOKENS
+# syllables of the concept and situation phrases: known words, never "corrected" into the
+# base's vocabulary
+CONCEPT_WORDS: frozenset[str] = frozenset(w for key in _CONCEPT_TABLE for w in key) | frozenset(
+    w for key in _SIT_TABLE for w in key
+)
 
 
 def _raw_words(text: str) -> list[str]:
@@ -403,7 +644,47 @@ def _expand(words: list[str]) -> list[str]:
     return out
 
 
-def _fold_concepts(toks: list[Tok]) -> list[Tok]:
+def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
+    """Mark the syllables of everyday-situation phrases (:data:`SITUATIONS`, longest match
+    first) as explained and return the concepts they lead to, in order of appearance."""
+    plains = [t.plain for t in toks]
+    if _SIT_FIRST.isdisjoint(plains):
+        return toks, []
+    out = list(toks)
+    found: list[str] = []
+    n = len(toks)
+    i = 0
+    while i < n:
+        if plains[i] in _SIT_FIRST:
+            for L in range(min(_SIT_MAXLEN, n - i), 0, -1):
+                canon = _SIT_TABLE.get(tuple(plains[i : i + L]))
+                if canon is not None:
+                    found.extend(c for c in canon if c not in found)
+                    for j in range(i, i + L if canon else i):
+                        t = out[j]
+                        out[j] = Tok(t.plain, t.acc, t.text, True)
+                    i += L
+                    break
+            else:
+                i += 1
+        else:
+            i += 1
+    return out, found
+
+
+def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
+    mode = SITUATION_QUERY if query else SITUATION_KB
+    toks, extra = _situations(toks) if mode else (toks, [])
+    if mode == "new":
+        extra = [c for c in extra if c not in CONCEPTS]
+    out = _fold_only(toks)
+    if extra:
+        have = {t.plain for t in out}
+        out.extend(Tok(c, None, "") for c in extra if c not in have)
+    return out
+
+
+def _fold_only(toks: list[Tok]) -> list[Tok]:
     out: list[Tok] = []
     i = 0
     n = len(toks)
@@ -447,9 +728,9 @@ def analyse_raw(text: str) -> list[Tok]:
     return list(_raw_cached(text))
 
 
-def fold(toks: list[Tok]) -> list[Tok]:
+def fold(toks: list[Tok], query: bool = True) -> list[Tok]:
     """Fold synonymous multi-word concepts into their canonical token."""
-    return _fold_concepts(toks)
+    return _fold_concepts(toks, query)
 
 
 @lru_cache(maxsize=16384)
@@ -472,7 +753,7 @@ def content_tokens(toks: list[Tok]) -> list[Tok]:
 
 def normalize(text: str) -> str:
     """Readable normalised form: expanded, lower case, wrappers removed, accents kept."""
-    return " ".join(t.text for t in content_tokens(analyse(text)))
+    return " ".join(t.text for t in content_tokens(analyse(text)) if t.text)
 
 
 def normalize_plain(text: str) -> str:
