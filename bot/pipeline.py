@@ -59,6 +59,22 @@ async def handle_inbound(hub: Hub, payload: dict) -> None:
     crash_point("inbound-after-commit")
     if replies:
         await hub.queue.enqueue_many(OUTBOX, replies)
+    await _acknowledge(hub, event)
+
+
+async def _acknowledge(hub: Hub, event: Inbound) -> None:
+    """Connectors that want to know an event was handled (Telegram: stop a button's spinner)."""
+    connector = hub.connectors.get(event.platform)
+    acknowledge = getattr(connector, "acknowledge", None)
+    if acknowledge is None or event.kind != EventKind.POSTBACK:
+        return
+    channel = await hub.cache.channel(event.channel_id)
+    if channel is None:
+        return
+    try:
+        await acknowledge(channel, event)
+    except Exception as exc:  # cosmetic: never fail or retry the job for it
+        log.info("acknowledging %s event %s failed: %s", event.platform, event.event_id, type(exc).__name__)
 
 
 async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:

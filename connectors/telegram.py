@@ -277,6 +277,12 @@ class TelegramConnector:
         except Exception as exc:  # noqa: BLE001 - classified below
             raise classify_exception(exc) from None
 
+    async def acknowledge(self, channel: ChannelLike, event: Inbound) -> None:
+        """After a button press was handled: stop its spinner in the user's app (best effort)."""
+        query_id = (event.info or {}).get("callback_query_id")
+        if query_id:
+            await self.answer_callback(channel, query_id)
+
     async def answer_callback(self, channel: ChannelLike, callback_query_id: str, text: str | None = None) -> None:
         """Stop the button's spinner in the user's app (call after a POSTBACK from callback_query)."""
         try:

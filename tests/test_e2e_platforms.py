@@ -398,3 +398,16 @@ async def test_revoked_page_token_marks_the_channel(env):
     async with env.hub.sessions() as s:
         out = (await s.exec(select(Message).where(Message.direction == "out"))).one()
     assert out.status == "failed" and "190" in (out.error or "")
+
+
+async def test_telegram_button_press_is_answered_and_its_spinner_stopped(env):
+    from tests.simulators.signing import telegram_callback_update
+
+    tg = env.sims["tg"]
+    channel_id = env.channels["telegram"].id
+    raw, headers = telegram_webhook(TG_SECRET, telegram_callback_update(2001, 556, "#report", callback_id="cbq-9"))
+    assert (await env.client.post(f"/webhooks/telegram/{channel_id}", data=raw, headers=headers)).status == 200
+    await wait_until(lambda: any((m.get("text") or "").startswith("Gửi phản ánh") for m in tg.sent),
+                     what="answer to the button")
+    await wait_until(lambda: any(c.path.lower().endswith("/answercallbackquery") for c in tg.calls),
+                     what="answerCallbackQuery")

@@ -284,7 +284,7 @@ CONCEPTS: dict[str, list[str]] = {
 # on the plain (accentless, teencode-expanded) syllables before concept folding, longest phrase
 # first; one phrase may lead to several concepts.  Applied identically to KB text and queries.
 SITUATION_QUERY = "all"  # situations expanded in queries: "all", "new" (concepts absent from CONCEPTS), ""
-SITUATION_KB = "all"  # ... and in knowledge-base text
+SITUATION_KB = "new"  # ... and in knowledge-base text (see below)
 SITUATIONS: dict[str, list[str]] = {
     # ---- hộ tịch
     "khaisinh": [
