@@ -40,6 +40,12 @@ _INSERT_ONE = insert(Message).returning(Message.id)
 _INSERT_MANY = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 
 
+def _group_chatter(event: Inbound) -> bool:
+    """In a group chat the bot answers commands ("/start") and button presses only, not every message."""
+    in_group = (event.info or {}).get("chat_type") in ("group", "supergroup", "channel")
+    return in_group and event.kind == EventKind.TEXT and not (event.text or "").startswith("/")
+
+
 def inbound_job(event: Inbound) -> tuple[str, dict]:
     return event.conversation_key, {"event": event.to_dict()}
 
@@ -110,7 +116,8 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
         session.add(identity)
 
     replies = []
-    if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active:
+    if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active \
+            and not _group_chatter(event):
         ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
                       session=session, services=hub.services)
         replies = await hub.dispatcher.dispatch(ctx)

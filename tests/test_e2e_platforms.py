@@ -411,3 +411,20 @@ async def test_telegram_button_press_is_answered_and_its_spinner_stopped(env):
                      what="answer to the button")
     await wait_until(lambda: any(c.path.lower().endswith("/answercallbackquery") for c in tg.calls),
                      what="answerCallbackQuery")
+
+
+async def test_telegram_group_chatter_is_stored_not_answered(env):
+    tg = env.sims["tg"]
+    channel_id = env.channels["telegram"].id
+    for update_id, text in ((3001, "hôm nay họp thôn mấy giờ nhỉ mọi người"), (3002, "/start")):
+        raw, headers = telegram_webhook(TG_SECRET, telegram_text_update(update_id, -100123, text))
+        assert (await env.client.post(f"/webhooks/telegram/{channel_id}", data=raw, headers=headers)).status == 200
+    await wait_until(lambda: any(m["method"].lower() == "sendmessage" for m in tg.sent), what="answer to /start")
+
+    async def both_stored():
+        async with env.hub.sessions() as s:
+            return len((await s.exec(select(Message).where(Message.direction == "in"))).all()) == 2
+    await wait_until(both_stored, what="both group messages stored")
+    await asyncio.sleep(0.3)
+    sends = [m for m in tg.sent if m["method"].lower() == "sendmessage"]
+    assert len(sends) == 1 and "UBND xã Một" in sends[0]["text"]

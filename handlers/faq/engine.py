@@ -131,6 +131,12 @@ ANCHOR_LEAD = 0.15
 ANCHOR_MIN_TOP = 0.4
 ANCHOR_MIN_POSTERIOR = 0.1
 ANCHOR_DF = 3
+# near answer (engine._near): posterior a little under the rule's, but the top entry holds every
+# domain concept of the query and leads clearly
+NEAR_MIN_POSTERIOR = 0.6
+NEAR_MIN_TOP = 0.45
+NEAR_LEAD = 0.12
+_GENERIC_CONCEPTS = frozenset("ubnd dangky thutuc lephi sdt camon tambiet giolamviec".split())
 NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
 CONCEPT_WEIGHT = 1.3  # folded domain concepts ("khaisinh", "sodo", "cancuoc")
@@ -733,7 +739,11 @@ class FaqIndex:
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
         if isinstance(self.rule, cal.PosteriorRule):
-            answer = self.rule.passes(s1, posterior) or self._anchored(content, ranked, posterior)
+            answer = (
+                self.rule.passes(s1, posterior)
+                or self._anchored(content, ranked, posterior)
+                or self._near(content, ranked, posterior)
+            )
             if answer and NON_PROCEDURAL_BLOCK:
                 # "cách chữa ... tại nhà", "mua ở đâu giá rẻ": not a procedure question
                 cues = nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)])
@@ -768,6 +778,23 @@ class FaqIndex:
         terms += [a + " " + b for a, b in zip(pl, pl[1:], strict=False) if a not in nz.FUNCTION and b not in nz.FUNCTION]
         tc = self._tcounts[k1]
         return any(tc.get(t, 0) and self._phr_df.get(t, 0) <= ANCHOR_DF for t in terms)
+
+    def _near(self, content: list[nz.Tok], ranked: list[tuple[float, int]], posterior: float) -> bool:
+        """Posterior just below the threshold, but the top entry's phrasings hold every domain
+        concept of the query (at least one) and it leads the next distinct entry clearly."""
+        if not NEAR_LEAD:
+            return False
+        s1, k1 = ranked[0]
+        if s1 < NEAR_MIN_TOP or posterior < NEAR_MIN_POSTERIOR:
+            return False
+        key = self._qkey[k1]
+        s2 = max((s for s, k in ranked[1:] if self._qkey[k] != key), default=0.0)
+        if s1 - s2 < NEAR_LEAD:
+            return False
+        concepts = {t.plain for t in content if t.plain in nz.CONCEPT_TOKENS and t.plain not in _GENERIC_CONCEPTS}
+        concepts = {c for c in concepts if c in self._idf}
+        tc = self._tcounts[k1]
+        return bool(concepts) and all(tc.get(c, 0) for c in concepts)
 
     def _distinct(self, ranked: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
         """Best entries with distinct questions; among copies of one question (a commune's own
