@@ -12,9 +12,10 @@ from sqlmodel import col, select
 from bot.cli_support import CliError, unit_or_fail, with_session
 from bot.logsetup import register_channel_secrets
 from bot.settings import Settings
+from bot.timefmt import vn_time
 from storage import repo
 from storage.db import make_async_engine
-from storage.models import Channel, StaffUser, Unit
+from storage.models import Channel, ChannelIdentity, Message, StaffUser, Unit
 
 # ---------------------------------------------------------------- unit
 
@@ -231,12 +232,12 @@ async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
             print("Không có tin nhắn gửi lỗi / no failed messages")
         for m in rows:
             state = "ngoài thời hạn tương tác" if m.status == "window_expired" else "gửi lỗi"
-            when = m.created_at.strftime("%Y-%m-%d %H:%M")
+            when = vn_time(m.created_at)
             print(f"#{m.id}\t{when}\tkênh {m.channel_id}\t{state}\t{m.attempts} lần\t{m.error or ''}\t"
                   f"{(m.text or '')[:60]!r}")
 
     await with_session(settings, run)
-    if args.queue:
+    if args.queue:  # jobs the queue gave up on (handler bugs), beside the messages above
         engine = make_async_engine(settings.database_url)
         queue = make_queue(settings, engine)
         await queue.start()
@@ -248,6 +249,36 @@ async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
             await queue.close()
             await engine.dispose()
 
+async def outbox_retry(settings: Settings, args: argparse.Namespace) -> None:
+    """Send failed messages again (after a channel was re-authorised, say)."""
+    from bot.pipeline import OUTBOX, outbox_payload
+    from bot.queue import make_queue
+
+    async def run(session) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+        jobs = []
+        for message_id in args.ids:
+            msg = await session.get(Message, message_id)
+            if msg is None or msg.direction != "out" or msg.status != "failed":
+                raise CliError(f"#{message_id} không phải tin gửi lỗi / not a failed message")
+            identity = await session.get(ChannelIdentity, msg.identity_id) if msg.identity_id else None
+            if identity is None:
+                raise CliError(f"#{message_id}: người nhận đã bị xóa / recipient deleted")
+            msg.status, msg.error, msg.attempts = "pending", None, 0
+            session.add(msg)
+            jobs.append((f"{msg.channel_id}:{identity.platform_user_id}",
+                         outbox_payload(message_id, identity, msg.channel_id)))
+        return jobs
+
+    jobs = await with_session(settings, run)
+    engine = make_async_engine(settings.database_url)
+    queue = make_queue(settings, engine)
+    await queue.start()
+    try:
+        await queue.enqueue_many(OUTBOX, jobs)
+    finally:
+        await queue.close()
+        await engine.dispose()
+    print(f"Đã xếp {len(jobs)} tin nhắn để gửi lại / queued for sending again.")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -309,3 +340,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     of.add_argument("--limit", type=int, default=100)
     of.add_argument("--queue", action="store_true", help="cũng liệt kê việc hỏng trong hàng đợi")
     of.set_defaults(func=outbox_failed)
+    orr = outbox.add_parser("retry", help="gửi lại tin gửi lỗi")
+    orr.add_argument("ids", type=int, nargs="+")
+    orr.set_defaults(func=outbox_retry)

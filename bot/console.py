@@ -12,13 +12,13 @@ import asyncio
 import hashlib
 import html
 import secrets
-from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from aiohttp import web
 from sqlmodel import col, select
 
 from bot.seed import check_password
+from bot.timefmt import vn_time
 from bot.web import HUB
 from storage.db import session_scope
 from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
@@ -26,7 +26,6 @@ from storage.repo import unit_subtree_ids
 
 COOKIE = "coso_session"
 SESSION_DAYS = 7
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PLATFORM_NAMES = {"zalo": "Zalo OA", "facebook": "Facebook", "telegram": "Telegram", "webchat": "Trò chuyện web"}
 ROLE_NAMES = {"admin": "Quản trị viên", "province_officer": "Cán bộ tỉnh", "officer": "Cán bộ",
               "staff": "Cán bộ xã"}
@@ -109,10 +108,6 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
-def _when(dt) -> str:  # type: ignore[no-untyped-def]
-    return dt.replace(tzinfo=dt.tzinfo or UTC).astimezone(VN).strftime("%d/%m/%Y %H:%M")
-
-
 def _rows(headers: list[str], rows: list[list[str]], empty: str) -> str:
     if not rows:
         return f"<p>{html.escape(empty)}</p>"
@@ -148,10 +143,10 @@ async def console(request: web.Request) -> web.Response:
                      e(names.get(c.unit_id, "")),
                      f'<span class="warn" title="{e(c.status_note or "")}">Cần cấp quyền lại</span>'
                      if c.needs_reauth else ("Hoạt động" if c.active else "Đã tắt")] for c in channels]
-    failed_rows = [[_when(m.created_at), e(names.get(m.unit_id, "")),
+    failed_rows = [[vn_time(m.created_at), e(names.get(m.unit_id, "")),
                     "Ngoài thời hạn tương tác" if m.status == "window_expired" else "Gửi lỗi",
                     e((m.text or "")[:80]), e(m.error or "")] for m in failed]
-    handover_rows = [[_when(q.created_at), e(names.get(q.unit_id, "")), e(q.text)] for q in handovers]
+    handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")), e(q.text)] for q in handovers]
     unit_label = "Tất cả đơn vị" if user.role == "admin" else e(names.get(user.unit_id, ""))
     body = (f'<header><span>Cơ Sở Hub — {unit_label}</span><form method="post" action="/logout">'
             f'<span>{e(user.full_name or user.username)} ({e(ROLE_NAMES.get(user.role, user.role))})</span> '

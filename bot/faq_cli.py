@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.cli_support import CliError, unit_or_fail, with_session
 from bot.settings import Settings
+from bot.timefmt import vn_time
 from storage.models import FaqEntry, FaqQuery, utcnow
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +126,7 @@ async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
         if not rows:
             print("Chưa có câu hỏi nào chuyển cho cán bộ / no handovers")
         for q in rows:
-            when = q.created_at.replace(tzinfo=UTC).astimezone(VN).strftime("%d/%m/%Y %H:%M")
+            when = vn_time(q.created_at)
             print(f"#{q.id}\t{when}\tcông dân {q.citizen_id}\tkênh {q.channel_id}\t{q.text}")
 
     await with_session(settings, run)

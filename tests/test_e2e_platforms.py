@@ -259,6 +259,19 @@ async def test_permanent_failure_is_dead_lettered_and_listed(env):
     assert proc.returncode == 0
     assert "gửi lỗi" in out and "551" in out
 
+    # The person is reachable again: staff send the message once more.
+    graph.unavailable_users.discard("psid-dead")
+    async with env.hub.sessions() as s:
+        failed_id = (await s.exec(select(Message).where(Message.direction == "out"))).one().id
+    env_vars = {**os.environ, "COSO_DATABASE_URL": env.settings.database_url,
+                "COSO_REDIS_PREFIX": env.settings.redis_prefix}
+    if env.settings.redis_url:
+        env_vars["COSO_REDIS_URL"] = env.settings.redis_url
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "outbox", "retry", str(failed_id),
+                                                stdout=asyncio.subprocess.PIPE, env=env_vars)
+    assert "gửi lại" in (await proc.communicate())[0].decode() and proc.returncode == 0
+    await wait_until(lambda: any(m["recipient"]["id"] == "psid-dead" for m in graph.sent), what="resent message")
+
 
 async def test_zalo_token_expired_refreshes_and_retries_once(env):
     zalo = env.sims["zalo"]

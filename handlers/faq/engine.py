@@ -135,7 +135,7 @@ ANCHOR_DF = 3
 # domain concept of the query and leads clearly
 NEAR_MIN_POSTERIOR = 0.6
 NEAR_MIN_TOP = 0.45
-NEAR_LEAD = 0.12
+NEAR_LEAD = 0.15
 _GENERIC_CONCEPTS = frozenset("ubnd dangky thutuc lephi sdt camon tambiet giolamviec".split())
 NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
@@ -388,7 +388,7 @@ class FaqIndex:
         entries, the out-of-scope model's, the total term weight and the weighted terms."""
         pl = [t.plain for t in content]
         pc = self._lm_pc
-        explained = {t.plain for t in content if t.expl}
+        explained = {t.plain for t in content if t.expl} if any(not t.text and t.plain in pc for t in content) else set()
         terms: list[tuple[str, float]] = []
         added = {t.plain for t in content if not t.text}
         for t in dict.fromkeys(pl):
@@ -538,6 +538,8 @@ class FaqIndex:
         qdot: dict[str, float] = {}  # weight used for the dot product
         oov = 0.0
         known_plains: list[str] = []
+        # words of an everyday-situation phrase are not "unknown" when its concept is in the base
+        expl_ok = any(not t.text and t.plain in idf for t in content)
         for t in content:
             p = t.plain
             if p in idf:
@@ -552,7 +554,7 @@ class FaqIndex:
                 qw[p] = wt * (EXPANSION_WEIGHT if not t.text else 1.0)
                 qdot[p] = wt * factor
                 known_plains.append(p)
-            elif t.expl or p in self._raw_vocab or p in nz.FUNCTION or p in nz.CONCEPT_TOKENS or p.isdigit() or len(p) <= 1:
+            elif (t.expl and expl_ok) or p in self._raw_vocab or p in nz.FUNCTION or p in nz.CONCEPT_TOKENS or p.isdigit() or len(p) <= 1:
                 known_plains.append("\0")  # known filler: breaks bigrams, no weight
             else:
                 oov += self._max_idf * OOV_WEIGHT

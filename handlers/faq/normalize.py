@@ -337,6 +337,10 @@ SITUATIONS: dict[str, list[str]] = {
     # ---- căn cước / định danh
     "cancuoc": ["gan chip", "the chip", "lam chip", "the gan chip", "cccd gan chip"],
     "vneid": ["muc 2", "muc hai", "dinh danh", "kich hoat tai khoan", "tai khoan dinh danh"],
+    "landau": [
+        "lan dau", "cap moi", "chua co can cuoc", "chua lam can cuoc", "chua bao gio lam", "du 14 tuoi", "du 14",
+        "14 tuoi", "15 tuoi", "16 tuoi", "du tuoi lam", "tre duoi 14", "duoi 14 tuoi", "chua co the",
+    ],
     "caplai": [
         "cap lai", "lam lai", "bi mat", "danh mat", "danh roi", "roi mat", "lam mat", "lam roi", "that lac",
         "mat vi", "roi vi", "mat giay", "mat het giay", "mat the", "mat so", "mat can cuoc", "mat chung minh",
@@ -380,7 +384,8 @@ SITUATIONS: dict[str, list[str]] = {
     # ---- an ninh trật tự / trình báo
     "mattrom": [
         "mat trom", "trom", "trom cap", "trom xe", "trom vao", "bi trom", "ke trom", "ke gian", "mat cap",
-        "bi lay mat", "lay mat", "mat xe", "mat xe may", "moc tui", "cuop", "cuop giat", "giat do", "bi giat",
+        "bi lay mat", "lay mat", "mat xe", "mat xe may", "mat tai san", "mat do", "mat dien thoai", "mat vang",
+        "mat ga", "mat bo", "mat trau", "mat heo", "mat lon", "mat xe dap", "moc tui", "cuop", "cuop giat", "giat do", "bi giat",
         "dot nhap", "pha khoa", "be khoa", "cay cua",
     ],
     "trinhbao": [
@@ -478,7 +483,15 @@ SITUATIONS: dict[str, list[str]] = {
         "lo dat", "toc mai", "bay mai", "sap nha", "sap mai", "do nha", "cay do", "mat mua", "han han",
         "xam nhap man", "loc xoay", "mua da", "chay rung", "thiet hai",
     ],
+    # ---- giờ làm việc của xã
+    "giolamviec": [
+        "thu 7", "thu bay", "chu nhat", "cuoi tuan", "nghi trua", "gio nghi", "ngay nghi", "ngay le", "nghi le",
+        "co lam viec", "co lam viec khong", "co lam khong", "lam viec khong", "may gio mo", "may gio dong",
+        "lam den may gio", "buoi trua", "lam thu 7",
+    ],
     # ---- quân sự
+    "hoannvqs": ["tam hoan", "hoan nghia vu", "hoan goi nhap ngu", "hoan di nghia vu", "mien nghia vu", "mien goi nhap ngu",
+                 "chua phai di", "khong phai di", "duoc hoan", "xin hoan"],
     "nvqs": ["kham nghia vu", "hoan nghia vu", "tron nghia vu", "giay goi nhap ngu", "lenh goi", "di nghia vu",
              "tam hoan", "mien nghia vu"],
     "xuatngu": ["xuat ngu", "ra quan", "hoan thanh nghia vu", "di bo doi ve", "xuat ngu ve"],
@@ -537,9 +550,11 @@ def _build_situation_table() -> dict[tuple[str, ...], tuple[str, ...]]:
     table: dict[tuple[str, ...], list[str]] = {tuple(p.split()): [] for p in SITUATION_BLOCK}
     for canon, phrases in SITUATIONS.items():
         for p in phrases:
-            key = tuple(_canon_plain(w) for w in p.split())
-            if canon not in table.setdefault(key, []):
-                table[key].append(canon)
+            # "bị mất gà": the theft, not "bị mất" (a lost document) followed by a word
+            for q in (p, "bi " + p) if p.startswith("mat ") else (p,):
+                key = tuple(_canon_plain(w) for w in q.split())
+                if canon not in table.setdefault(key, []):
+                    table[key].append(canon)
     return {k: tuple(v) for k, v in table.items()}
 
 
