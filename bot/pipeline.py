@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 INBOUND = "inbound"
 OUTBOX = "outbox"
 
-#: Events that come from the citizen and so open the interaction window.
+#: Events that come from the citizen and so open the interaction window (a Page comment does not:
+#: it only allows one private reply).
 USER_INITIATED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION,
-                  EventKind.FOLLOW, EventKind.SUBMIT_INFO, EventKind.COMMENT}
+                  EventKind.FOLLOW, EventKind.SUBMIT_INFO}
 #: Events a handler answers.
 ANSWERED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION, EventKind.FOLLOW,
             EventKind.SUBMIT_INFO}
@@ -40,9 +41,13 @@ _INSERT_ONE = insert(Message).returning(Message.id)
 _INSERT_MANY = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 
 
-def _group_chatter(event: Inbound) -> bool:
-    """In a group chat the bot answers commands ("/start") and button presses only, not every message."""
-    in_group = (event.info or {}).get("chat_type") in ("group", "supergroup", "channel")
+def _not_ours_to_answer(event: Inbound) -> bool:
+    """Stored but not answered: chatter in a group chat (commands and button presses are answered),
+    and Facebook standby events (another app has the conversation)."""
+    info = event.info or {}
+    if info.get("standby"):
+        return True
+    in_group = info.get("chat_type") in ("group", "supergroup", "channel")
     return in_group and event.kind == EventKind.TEXT and not (event.text or "").startswith("/")
 
 
@@ -117,7 +122,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
 
     replies = []
     if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active \
-            and not _group_chatter(event):
+            and not _not_ours_to_answer(event):
         ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
                       session=session, services=hub.services)
         replies = await hub.dispatcher.dispatch(ctx)

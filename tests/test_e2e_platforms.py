@@ -441,3 +441,22 @@ async def test_telegram_group_chatter_is_stored_not_answered(env):
     await asyncio.sleep(0.3)
     sends = [m for m in tg.sent if m["method"].lower() == "sendmessage"]
     assert len(sends) == 1 and "UBND xã Một" in sends[0]["text"]
+
+
+async def test_facebook_standby_and_comments_are_stored_not_answered(env):
+    from tests.simulators.signing import facebook_comment_change
+
+    graph = env.sims["graph"]
+    body = facebook_body(PAGE_ID, [facebook_text_event(PAGE_ID, "psid-live", "menu", "mid.live", wrap=False)],
+                         standby=[facebook_text_event(PAGE_ID, "psid-sb", "menu", "mid.sb", wrap=False)],
+                         changes=[facebook_comment_change(PAGE_ID, "c1", "p1", "psid-cm", "Bao giờ có điện lại?")])
+    raw, headers = facebook_webhook(FB_APP_SECRET, body)
+    assert (await env.client.post("/webhooks/facebook", data=raw, headers=headers)).status == 200
+
+    async def all_stored():
+        async with env.hub.sessions() as s:
+            return len((await s.exec(select(Message).where(Message.direction == "in"))).all()) == 3
+    await wait_until(all_stored, what="three events stored")
+    await wait_until(lambda: len(graph.sent) >= 1, what="answer to the live message")
+    await asyncio.sleep(0.3)
+    assert [m["recipient"]["id"] for m in graph.sent] == ["psid-live"]
