@@ -26,6 +26,19 @@ async def not_understood(ctx: Context) -> list[Outbound]:
     return [menu.menu_message(ctx.unit.name, intro=NOT_UNDERSTOOD)]
 
 
+async def info_received(ctx: Context) -> list[Outbound]:
+    """Zalo's "share your information" form: keep the name and phone the citizen chose to give."""
+    info = ctx.event.info or {}
+    if isinstance(info.get("name"), str) and info["name"].strip():
+        ctx.citizen.display_name = info["name"].strip()[:255]
+    if isinstance(info.get("phone"), str) and info["phone"].strip():
+        ctx.citizen.phone = info["phone"].strip()[:32]
+    ctx.identity.consent = True
+    ctx.session.add(ctx.citizen)
+    return [Outbound(text="Cảm ơn bạn! Xã đã nhận thông tin liên hệ của bạn để tiện trao đổi khi cần.",
+                     buttons=[Button("Về menu chính", menu.MENU)])]
+
+
 def _is_text(ctx: Context) -> bool:
     return ctx.event.kind == EventKind.TEXT and bool(ctx.text)
 
@@ -39,6 +52,7 @@ def build_dispatcher() -> Dispatcher:
 
     return Dispatcher([
         FnHandler(menu.is_menu_request, menu.show_menu),
+        FnHandler(lambda ctx: ctx.event.kind == EventKind.SUBMIT_INFO, info_received),
         FnHandler(_is_payload(menu.FAQ), faq_prompt),
         FnHandler(menu.is_coming_soon, menu.coming_soon),
         FaqPostbackHandler(),

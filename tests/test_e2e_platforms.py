@@ -460,3 +460,18 @@ async def test_facebook_standby_and_comments_are_stored_not_answered(env):
     await wait_until(lambda: len(graph.sent) >= 1, what="answer to the live message")
     await asyncio.sleep(0.3)
     assert [m["recipient"]["id"] for m in graph.sent] == ["psid-live"]
+
+
+async def test_zalo_shared_contact_info_is_kept_with_the_citizen(env):
+    from storage.models import Citizen
+    from tests.simulators.signing import zalo_submit_info_event
+
+    zalo = env.sims["zalo"]
+    event = zalo_submit_info_event(APP_ID, OA_ID, "u-info", {"name": "Nguyễn Thị Lan", "phone": "0912345678",
+                                                             "address": "Thôn Đông"})
+    assert (await post_zalo(env, event)).status == 200
+    await wait_until(lambda: len(zalo.sent) == 1, what="thanks for the information")
+    assert zalo.sent[0].message["text"].startswith("Cảm ơn bạn")
+    async with env.hub.sessions() as s:
+        citizen = (await s.exec(select(Citizen))).one()
+    assert (citizen.display_name, citizen.phone) == ("Nguyễn Thị Lan", "0912345678")
