@@ -76,6 +76,10 @@ async def wait_until(predicate: Callable[[], Awaitable[bool] | bool], timeout: f
 @asynccontextmanager
 async def running_hub(db_url: str, *, redis_url: str | None = None, redis_prefix: str = "coso:",
                       worker: bool = True, **overrides: Any) -> AsyncIterator[HubHarness]:
+    # Platforms not simulated by a test point at a closed local port: tests never reach the internet.
+    nowhere = "http://127.0.0.1:9"
+    for name in ("zalo_api_base", "zalo_oauth_base", "facebook_graph_base", "telegram_api_base"):
+        overrides.setdefault(name, nowhere)
     settings = Settings(database_url=db_url, redis_url=redis_url, redis_prefix=redis_prefix, seed_demo=False,
                         retry_base_delay=0.05, retry_max_delay=0.5, lease_seconds=5.0, **overrides)
     migrate(db_url)

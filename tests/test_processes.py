@@ -86,7 +86,8 @@ async def deployment(request, tmp_path) -> AsyncIterator[tuple[Deployment, ZaloS
     env = {k: v for k, v in os.environ.items() if not k.startswith("COSO_")}
     env.update(COSO_PORT=str(free_port()), COSO_ZALO_API_BASE=server.url, COSO_ZALO_OAUTH_BASE=server.url,
                COSO_LEASE_SECONDS="2", COSO_RETRY_BASE_DELAY="0.05", COSO_ADMIN_PASSWORD="test-admin-pass",
-               COSO_SEED_DEMO="false", PYTHONPATH=str(ROOT))
+               COSO_SEED_DEMO="false", PYTHONPATH=str(ROOT), COSO_FACEBOOK_GRAPH_BASE="http://127.0.0.1:9",
+               COSO_TELEGRAM_API_BASE="http://127.0.0.1:9")
     if request.param == "embedded":
         env["COSO_DATABASE_URL"] = f"sqlite:///{tmp_path / 'hub.db'}"
     else:
