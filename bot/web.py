@@ -19,7 +19,6 @@ from sqlalchemy import text
 from bot.batcher import EnqueueBatcher
 from bot.hub import Hub
 from bot.pipeline import INBOUND, inbound_job
-from bot.settings import Settings
 from connectors.base import Platform, WebhookError
 from storage import repo
 from storage.models import Channel
@@ -188,6 +187,3 @@ def create_app(hub: Hub) -> web.Application:
     console.setup(app)
     return app
 
-
-def settings_of(app: web.Application) -> Settings:
-    return app[HUB].settings

@@ -14,7 +14,7 @@ import time
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot.web import HUB, STATIC_DIR, _accept, _error, _guard, _read_json
+from bot.web import HUB, STATIC_DIR, _accept, _guard, _read_json
 from connectors.base import Outbound, Platform, WebhookError
 from connectors.webchat import SESSION_RE
 from storage.models import Channel, ChannelIdentity, Message
@@ -133,5 +133,3 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/webchat/{slug}/messages", get_messages)
     app.router.add_route("OPTIONS", "/api/webchat/{slug}/messages", cors_preflight)
 
-
-__all__ = ["setup", "_error"]

@@ -35,11 +35,6 @@ class EventKind(enum.StrEnum):
     UNKNOWN = "unknown"  # stored and acknowledged, never an error
 
 
-#: Kinds a conversation handler answers; the others are stored only.
-CONVERSATIONAL_KINDS = frozenset({EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT,
-                                  EventKind.LOCATION, EventKind.FOLLOW, EventKind.SUBMIT_INFO})
-
-
 @dataclass(slots=True)
 class Attachment:
     type: str  # image | audio | video | file | sticker | gif | link | business_card | ...

@@ -39,10 +39,6 @@ async def info_received(ctx: Context) -> list[Outbound]:
                      buttons=[Button("Về menu chính", menu.MENU)])]
 
 
-def _is_text(ctx: Context) -> bool:
-    return ctx.event.kind == EventKind.TEXT and bool(ctx.text)
-
-
 def _is_conversational(ctx: Context) -> bool:
     return ctx.event.kind in (EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.LOCATION)
 
