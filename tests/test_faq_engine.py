@@ -235,3 +235,21 @@ def test_answer_only_words_common_to_answers_weigh_less():
     idx = FaqIndex.build(kb)
     # "cửa" appears only in answers, and in most of them: it is not rare
     assert idx._idf["cua"] < idx._idf["mien"]
+
+
+def test_action_dimension_separates_siblings():
+    from handlers.faq.engine import FaqIndex, KbEntry, _actions
+
+    assert _actions(["cham", "dut", "hokinhdoanh"]) == {"end"}
+    assert _actions(["thay", "doi", "hokinhdoanh"]) == {"change"}
+    assert _actions(["dangky", "hokinhdoanh"]) == {"new"}
+    assert _actions(["caplai", "cancuoc"]) == {"renew"}
+    kb = [
+        KbEntry("hkd", "Đăng ký thành lập hộ kinh doanh", [], "Nộp giấy đề nghị đăng ký hộ kinh doanh."),
+        KbEntry("hkd-doi", "Thay đổi nội dung đăng ký hộ kinh doanh", [], "Nộp thông báo thay đổi."),
+        KbEntry("hkd-dong", "Chấm dứt hoạt động hộ kinh doanh", [], "Nộp thông báo chấm dứt hoạt động."),
+        KbEntry("ks", "Đăng ký khai sinh", [], "Nộp tờ khai khai sinh."),
+    ]
+    idx = FaqIndex.build(kb)
+    assert idx._rank(idx._analyse_query("nghi ban roi muon cham dut ho kinh doanh")[0])[0][0][1] == 2
+    assert idx._rank(idx._analyse_query("sua doi bo sung nganh nghe ho kinh doanh")[0])[0][0][1] == 1

@@ -4,7 +4,10 @@
 ``faq_heldout_kb.csv`` + ``faq_heldout_cases.csv`` is a differently written knowledge base of
 another commune; ``faq_blind_kb.csv`` + ``faq_blind_cases.csv`` (an urban ward, 0-3 variants per
 entry, citizen-typed cases) was written before the last tuning round and never tuned on: its
-figures are the honest estimate of what an unseen knowledge base gets.
+figures were the honest estimate until its failure categories leaked into tuning;
+``faq_fresh_kb.csv`` + ``faq_fresh_cases.csv`` (a northern mountain commune: agriculture,
+forest land, poverty, disability, disasters; citizen-typed cases) is now the honest estimate:
+it is only measured, never tuned on.
 
 The issue's goal is top-1 >= 95 %, false answers <= 5 %, wrong answers <= 3 %.  The goal tests
 are marked xfail while the engine is below it (so the suite stays green but the gap is visible:
@@ -29,14 +32,19 @@ FLOOR = {
     # 0.907 / 0.0 / 0.017 with paraphrase groups, the "nhà" rule and the intent cues;
     # 0.910 / 0.0 / 0.017 with the anchored answer (engine._anchored);
     # 0.922 / 0.0 / 0.017 with concept syllables protected from correction and answer-df IDF;
-    # 0.951 / 0.0 / 0.015 with the everyday-situation lexicon (normalize.SITUATIONS) and the near answer
-    "starter": {"top1": 0.93, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
+    # 0.951 / 0.0 / 0.015 with the everyday-situation lexicon (normalize.SITUATIONS) and the near answer;
+    # 0.957 / 0.0 / 0.012 with the sibling action dimension (engine.ACTIONS)
+    "starter": {"top1": 0.94, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
     # measured 0.937 / 0.029 / 0.0; then 0.937 / 0.029 / 0.008; 0.953 / 0.029 / 0.008 (anchored answer);
     # 0.984 / 0.029 / 0.0 (situation lexicon)
     "heldout": {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03},
     # blind set: measured 0.835 / 0.056 / 0.008, then 0.872 / 0.0 / 0.008, 0.880 / 0.0 / 0.008,
-    # 0.925 / 0.0 / 0.008 with the situation lexicon (written without its cases; below the goal: floor only)
-    "blind": {"top1": 0.90, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
+    # 0.925 / 0.0 / 0.008 with the situation lexicon (written without its cases; below the goal: floor only);
+    # 0.940 / 0.0 / 0.0 with the action dimension (its failure categories have leaked into tuning since)
+    "blind": {"top1": 0.92, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
+    # fresh set (a northern mountain commune, written before the action-dimension round and only
+    # measured, never tuned on: the honest estimate): 0.865 / 0.154 / 0.014 before and after
+    "fresh": {"top1": 0.85, "false_answer_rate": 0.17, "wrong_answer_rate": 0.03},
 }
 
 
@@ -50,7 +58,11 @@ def _sets():
         read_kb((DATA / "faq_blind_kb.csv").read_bytes(), "faq_blind_kb.csv"),
         read_cases((DATA / "faq_blind_cases.csv").read_bytes()),
     )
-    return {"starter": starter, "heldout": held, "blind": blind}
+    fresh = (
+        read_kb((DATA / "faq_fresh_kb.csv").read_bytes(), "faq_fresh_kb.csv"),
+        read_cases((DATA / "faq_fresh_cases.csv").read_bytes()),
+    )
+    return {"starter": starter, "heldout": held, "blind": blind, "fresh": fresh}
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +85,13 @@ def test_eval_sets_are_big_enough():
     assert len(kb3) >= 40 and len(cases3) >= 150
     assert {e for _, e in cases3 if e} == {x.id for x in kb3}
     assert sum(1 for _, e in cases3 if not e) >= 0.15 * len(cases3)
+    kb4, cases4 = sets["fresh"]
+    assert len(kb4) >= 40 and len(cases4) >= 150
+    assert {e for _, e in cases4 if e} == {x.id for x in kb4}
+    assert sum(1 for _, e in cases4 if not e) >= 0.15 * len(cases4)
 
 
-@pytest.mark.parametrize("name", ["starter", "heldout", "blind"])
+@pytest.mark.parametrize("name", ["starter", "heldout", "blind", "fresh"])
 def test_floor(results, name):
     r = results[name]
     print(format_report(r))
@@ -86,7 +102,7 @@ def test_floor(results, name):
 
 
 @pytest.mark.xfail(reason="top-1 goal of 95 % not reached yet (see report)", strict=False)
-@pytest.mark.parametrize("name", ["starter", "heldout", "blind"])
+@pytest.mark.parametrize("name", ["starter", "heldout", "blind", "fresh"])
 def test_goal(results, name):
     r = results[name]
     assert r["top1"] >= GOAL["top1"], format_report(r)

@@ -127,6 +127,36 @@ DIST_PENALTY = 0.0  # ... and penalty for a sibling lacking it
 DIST_MAX_DF = 0  # only terms held by at most this many entries' phrasings (0: any)
 
 # anchored answer: similarity lead over the next distinct entry, floors, and the anchor's rarity
+# action dimension: siblings of one concept differ by what the citizen wants done with it
+# (register / change / end / re-issue / late / report a violation).  Unigrams and bigrams of
+# folded plain tokens; "dangky" etc. only mark a generic "new" request.
+ACTIONS: dict[str, frozenset[str]] = {
+    "change": frozenset({"thay doi", "sua doi", "bo sung", "dieu chinh", "caichinh", "cai chinh", "them", "doi ten"}),
+    "end": frozenset({
+        "cham dut", "ngungkd", "ngung", "giai the", "xoa", "huy", "dong cua", "nghi ban", "nghi kinh",
+        "tra lai", "thoi kinh", "khong kinh", "ra khoi", "thoat",
+    }),
+    "renew": frozenset({"caplai", "cap lai", "capdoi", "cap doi", "bi mat", "lam mat", "hong", "rach", "lam lai", "gia han", "het han"}),
+    "first": frozenset({"lan dau", "landau", "chua co", "chua tung", "cap moi"}),
+    "late": frozenset({"qua han", "tre han", "chua lam", "chua dang"}),
+    "violation": frozenset({"xaytraiphep", "khong phep", "trai phep", "sai phep", "lan chiem", "vi pham", "to giac"}),
+}
+_ACTION_NEW = frozenset({"dangky", "thanh lap", "lam moi", "mo quan", "mo cua"})
+ACTION_N = 5  # leading candidates compared
+ACTION_RATIO = 0.5  # ... whose similarity is at least this share of the top's
+ACTION_BONUS = 0.6  # ranking-key bonus (similarity units x LM_BLEND) for a sibling sharing the query's action
+ACTION_PENALTY = 0.6  # ... and penalty for one with a different action
+ACTION_NEW_PENALTY = 0.3  # a plain "register" query: penalty for a sibling with a specific action
+
+
+def _actions(plains: list[str]) -> set[str]:
+    grams = set(plains) | {a + " " + b for a, b in zip(plains, plains[1:], strict=False)}
+    out = {a for a, words in ACTIONS.items() if grams & words}
+    if not out and grams & _ACTION_NEW:
+        out.add("new")
+    return out
+
+
 ANCHOR_LEAD = 0.15
 ANCHOR_MIN_TOP = 0.4
 ANCHOR_MIN_POSTERIOR = 0.1
@@ -198,6 +228,7 @@ class FaqIndex:
         self._raw_vocab_list: list[str] = []
         self._acc_keys: dict[str, set[str]] = {}
         self._qkey: list[str] = []  # normalised question per entry (to detect duplicates)
+        self._entry_actions: list[set[str]] = []  # action dimension per entry (see ACTIONS)
         self._max_idf = 1.0
         self._fix_cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -270,6 +301,10 @@ class FaqIndex:
             ans = {t.plain for t in nz.content_tokens(nz.analyse(e.answer or ""))}
             answer_terms.append(ans - seen)
             self._qkey.append(nz.normalize_plain(e.question))
+            acts: set[str] = set()
+            for text in phrasings:
+                acts |= _actions([t.plain for t in nz.content_tokens(nz.analyse(text))])
+            self._entry_actions.append(acts)
 
         ans_df: dict[str, int] = defaultdict(int)
         for k in range(n):
@@ -433,6 +468,30 @@ class FaqIndex:
                 out[k] += DIST_BONUS * w if k in holders else -DIST_PENALTY * w
         return out
 
+    def _action_adjust(self, plains: list[str], sib: list[int]) -> dict[int, float]:
+        """Ranking-key adjustment of close siblings by the action the query asks for."""
+        out = {k: 0.0 for k in sib}
+        aq = _actions(plains)
+        if not aq:
+            return out
+        acts = [self._entry_actions[k] for k in sib]
+        if aq == {"new"}:
+            if any(not a or a == {"new"} for a in acts):
+                for k, a in zip(sib, acts, strict=True):
+                    if a - {"new"}:
+                        out[k] = -ACTION_NEW_PENALTY
+            return out
+        aq.discard("new")
+        if not any(a & aq for a in acts):
+            return out
+        for k, a in zip(sib, acts, strict=True):
+            spec = a - {"new"}
+            if spec & aq:
+                out[k] = ACTION_BONUS
+            else:  # a sibling asks for this action: one that does not is less likely meant
+                out[k] = -ACTION_PENALTY
+        return out
+
     def _rank(self, content: list[nz.Tok]) -> tuple[list[tuple[float, int]], float]:
         """Candidates in blended order as (similarity, entry), and the top one's posterior."""
         ranked, _ = self._score(content)
@@ -452,6 +511,16 @@ class FaqIndex:
                     lm[k] += b
                 top_lm = max(lm.values())
                 order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
+        if ACTION_BONUS or ACTION_PENALTY:
+            s0 = sim.get(order[0], 0.0)
+            sib = [k for k in order[:ACTION_N] if sim.get(k, 0.0) >= ACTION_RATIO * s0]
+            if len(sib) >= 2:
+                adj = self._action_adjust([t.plain for t in content], sib)
+                if any(adj.values()):
+                    for k, b in adj.items():
+                        lm[k] += b * norm
+                    top_lm = max(lm.values())
+                    order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
         k1 = order[0]
         temp = LM_TEMPERATURE
         # candidates outside the similarity shortlist hold a negligible share of the mass

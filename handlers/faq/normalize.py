@@ -269,7 +269,8 @@ CONCEPTS: dict[str, list[str]] = {
     "treem": ["tre em", "tre nho", "em be", "be so sinh", "tre so sinh", "dua tre"],
     "xaytraiphep": [
         "xay khong phep", "xay dung khong phep", "xay trai phep", "xay dung trai phep", "khong co giay phep xay dung",
-        "xay lan chiem", "xay sai phep",
+        "xay lan chiem", "xay sai phep", "xay dung sai phep", "xay vuot phep", "xay sai giay phep",
+        "cong trinh sai phep", "cong trinh khong phep", "cong trinh trai phep",
     ],
 }
 
