@@ -70,9 +70,8 @@ class _Pending:
     identity_id: int | None
 
 
-async def _load(hub: Hub, job: Job) -> tuple[_Pending | None, str | None, datetime | None]:
+async def _load(hub: Hub, p: dict) -> tuple[_Pending | None, str | None, datetime | None]:
     """The message, the recipient's platform id and last interaction (from the job, else the database)."""
-    p = job.payload
     async with hub.sessions() as session:
         row = (await session.exec(_PENDING, params={"id": int(p["message_id"])})).first()
         msg = _Pending(*row) if row else None
@@ -96,58 +95,91 @@ async def _mark_needs_reauth(hub: Hub, channel_id: int | None, reason: str) -> N
     log.error("channel %s needs re-authorisation by a person / kênh cần được kết nối lại", channel_id)
 
 
+@dataclass(slots=True)
+class Outcome:
+    """What to do with the queue job after an attempt: "ack" (final), "retry" after ``delay``, or "dead"."""
+
+    action: str
+    delay: float = 0.0
+    reason: str = ""
+
+
+ACK = Outcome("ack")
+
+
 async def send_job(hub: Hub, job: Job) -> None:
     """Handle one outbox job: the queue job is acked, retried or dead-lettered here."""
-    message_id = int(job.payload["message_id"])
-    msg, user_id, last_at = await _load(hub, job)
-    channel = await hub.cache.channel(msg.channel_id) if msg else None
-    if msg is None or msg.status != "pending" or channel is None or user_id is None:
-        await hub.queue.ack(job)  # already sent or decided: exactly once
-        return
+    outcome = await deliver(hub, job.payload, job.attempts)
+    if outcome.action == "retry":
+        await hub.queue.retry(job, outcome.delay)
+    elif outcome.action == "dead":
+        await hub.queue.dead(job, outcome.reason)
+    else:
+        await hub.queue.ack(job)
+
+
+async def deliver(hub: Hub, payload: dict, attempt: int, *, body: dict | None = None,
+                  max_wait: float | None = None) -> Outcome:
+    """One attempt to send one stored reply; records the result on the message row.
+
+    ``body`` is given when the caller has just created the pending row (sending inline from the
+    inbound job): the row is not read again. ``max_wait``: if the rate limit asks to wait longer,
+    give up with "retry" (the caller hands the message to the outbox instead of blocking).
+    """
+    message_id = int(payload["message_id"])
+    if body is None:
+        msg, user_id, last_at = await _load(hub, payload)
+        if msg is None or msg.status != "pending":
+            return ACK  # already sent or decided: exactly once
+        channel_id, body = msg.channel_id, msg.body
+    else:
+        user_id = payload.get("user_id")
+        last_at = datetime.fromtimestamp(payload["last_at"], UTC) if payload.get("last_at") else None
+        channel_id = int(payload["channel_id"])
+    channel = await hub.cache.channel(channel_id)
+    if channel is None or user_id is None:
+        return ACK
     if not channel.active or channel.needs_reauth:
         note = CHANNEL_NEEDS_REAUTH if channel.needs_reauth else CHANNEL_INACTIVE
-        await _finish(hub, message_id, "failed", error=note, attempts=job.attempts)
-        await hub.queue.dead(job, note)
-        return
+        await _finish(hub, message_id, "failed", error=note, attempts=attempt)
+        return Outcome("dead", reason=note)
     if not window_open(channel.platform, last_at, utcnow()):
         await _finish(hub, message_id, "window_expired", error=WINDOW_EXPIRED_NOTE)
-        await hub.queue.ack(job)
-        return
+        return ACK
 
     connector = hub.connectors[channel.platform]
     for limit in connector.rate_limits(channel, user_id):
         wait = await hub.limiter.acquire(limit.key, limit.limit, limit.period)
+        if max_wait is not None and wait > max_wait:
+            return Outcome("retry")
         if wait > 0:
             await asyncio.sleep(wait)
     try:
-        result = await connector.send(channel, user_id, Outbound.from_dict(msg.body))
+        result = await connector.send(channel, user_id, Outbound.from_dict(body))
     except SendError as exc:
-        await _failed(hub, job, message_id, exc)
-        return
+        return await _failed(hub, payload, message_id, attempt, exc)
     except (TimeoutError, OSError) as exc:
-        await _failed(hub, job, message_id, SendError(SendErrorKind.TRANSIENT, type(exc).__name__, str(exc)))
-        return
-    await _finish(hub, message_id, "sent", platform_id=result.platform_message_id, attempts=job.attempts)
+        error = SendError(SendErrorKind.TRANSIENT, type(exc).__name__, str(exc))
+        return await _failed(hub, payload, message_id, attempt, error)
+    await _finish(hub, message_id, "sent", platform_id=result.platform_message_id, attempts=attempt)
     crash_point("outbox-after-record")
-    await hub.queue.ack(job)
+    return ACK
 
 
-async def _failed(hub: Hub, job: Job, message_id: int, exc: SendError) -> None:
+async def _failed(hub: Hub, payload: dict, message_id: int, attempt: int, exc: SendError) -> Outcome:
     if exc.kind == SendErrorKind.WINDOW:
         await _finish(hub, message_id, "window_expired", error=f"{WINDOW_EXPIRED_NOTE} ({exc.code})",
-                      attempts=job.attempts)
-        await hub.queue.ack(job)
-        return
+                      attempts=attempt)
+        return ACK
     retryable = exc.kind in (SendErrorKind.TRANSIENT, SendErrorKind.TOKEN)  # TOKEN: still rejected after refresh
-    if retryable and job.attempts < hub.settings.send_max_attempts:
-        delay = backoff_delay(hub, job.attempts, exc.retry_after)
-        log.warning("send of message %s failed (%s), retry %d in %.1fs", message_id, exc.code, job.attempts, delay)
-        await _finish(hub, message_id, "pending", error=f"{exc.code}: {exc.message}", attempts=job.attempts)
-        await hub.queue.retry(job, delay)
-        return
+    if retryable and attempt < hub.settings.send_max_attempts:
+        delay = backoff_delay(hub, attempt, exc.retry_after)
+        log.warning("send of message %s failed (%s), retry %d in %.1fs", message_id, exc.code, attempt, delay)
+        await _finish(hub, message_id, "pending", error=f"{exc.code}: {exc.message}", attempts=attempt)
+        return Outcome("retry", delay=delay)
     reason = f"{exc.kind}: {exc.code} {exc.message}".strip()
     log.error("send of message %s failed permanently: %s", message_id, reason)
     if exc.kind == SendErrorKind.AUTH:
-        await _mark_needs_reauth(hub, job.payload.get("channel_id"), reason)
-    await _finish(hub, message_id, "failed", error=reason, attempts=job.attempts)
-    await hub.queue.dead(job, reason)
+        await _mark_needs_reauth(hub, payload.get("channel_id"), reason)
+    await _finish(hub, message_id, "failed", error=reason, attempts=attempt)
+    return Outcome("dead", reason=reason)
