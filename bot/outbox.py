@@ -109,7 +109,8 @@ ACK = Outcome("ack")
 
 async def send_job(hub: Hub, job: Job) -> None:
     """Handle one outbox job: the queue job is acked, retried or dead-lettered here."""
-    outcome = await deliver(hub, job.payload, job.attempts)
+    # "tries": attempts already made inline by the inbound job before it handed the message over.
+    outcome = await deliver(hub, job.payload, job.attempts + int(job.payload.get("tries", 0)))
     if outcome.action == "retry":
         await hub.queue.retry(job, outcome.delay)
     elif outcome.action == "dead":

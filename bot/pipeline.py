@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from bot.faults import crash_point
 from bot.hub import Hub
+from bot.outbox import deliver
 from connectors.base import EventKind, Inbound
 from handlers.base import Context
 from storage import repo
@@ -39,6 +41,8 @@ ANSWERED = {EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT, EventKind.
 
 _INSERT_ONE = insert(Message).returning(Message.id)
 _INSERT_MANY = insert(Message).returning(Message.id, sort_by_parameter_order=True)
+_OLDER_PENDING = select(Message.id).where(Message.citizen_id == bindparam("citizen_id"), Message.direction == "out",
+                                          Message.status == "pending").limit(1)
 
 
 def _not_ours_to_answer(event: Inbound) -> bool:
@@ -68,8 +72,17 @@ async def handle_inbound(hub: Hub, payload: dict) -> None:
         async with session_scope(hub.sessions) as session:
             replies = await _process(hub, session, event)
     crash_point("inbound-after-commit")
-    if replies:
-        await hub.queue.enqueue_many(OUTBOX, replies)
+    to_outbox: list[tuple[str, dict]] = []
+    for key, payload, body in replies:
+        if body is None or to_outbox:  # once one reply goes through the outbox, the later ones follow it
+            to_outbox.append((key, payload))
+            continue
+        # Send at once from here (no queue hop); a failed or rate-delayed attempt goes to the outbox.
+        outcome = await deliver(hub, payload, 1, body=body, max_wait=1.0)
+        if outcome.action == "retry":
+            to_outbox.append((key, {**payload, "tries": 1}))
+    if to_outbox:
+        await hub.queue.enqueue_many(OUTBOX, to_outbox)
     await _acknowledge(hub, event)
 
 
@@ -88,7 +101,8 @@ async def _acknowledge(hub: Hub, event: Inbound) -> None:
         log.info("acknowledging %s event %s failed: %s", event.platform, event.event_id, type(exc).__name__)
 
 
-async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
+async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, dict | None]]:
+    """Store the event and its replies; returns (key, outbox payload, body to send inline or None)."""
     key = event.conversation_key
     stored_id = await repo.inbound_message_id(session, event.channel_id, event.event_id)
     if stored_id is not None:
@@ -99,7 +113,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
         identity = await session.get(ChannelIdentity, pending[0].identity_id)
         if identity is None:
             return []
-        return [(key, outbox_payload(m.id, identity, m.channel_id)) for m in pending]  # type: ignore[arg-type]
+        return [(key, outbox_payload(m.id, identity, m.channel_id), None) for m in pending]  # type: ignore[arg-type]
 
     channel = await hub.cache.channel(event.channel_id)
     unit = await hub.cache.unit(channel.unit_id) if channel is not None else None
@@ -139,11 +153,15 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict]]:
         "body": {"event": event.raw_event, "payload": event.payload, "raw": event.raw}}])).scalar_one()
     if not replies:
         return []
+    # Inline sending keeps replies in order only if nothing older of this citizen waits in the outbox.
+    inline = hub.settings.inline_send and (await session.exec(
+        _OLDER_PENDING, params={"citizen_id": citizen.id})).first() is None  # type: ignore[union-attr]
     rows = [{**common, "direction": "out", "platform_id": None, "idempotency_key": f"reply:{stored_id}:{i}",
              "kind": "text", "text": reply.text, "body": reply.to_dict(), "status": "pending",
              "reply_to_id": stored_id} for i, reply in enumerate(replies)]
     ids = (await conn.execute(_INSERT_MANY, rows)).scalars().all()
-    return [(key, outbox_payload(mid, identity, channel.id)) for mid in ids]  # type: ignore[arg-type]
+    return [(key, outbox_payload(mid, identity, channel.id), row["body"] if inline else None)  # type: ignore[arg-type]
+            for mid, row in zip(ids, rows, strict=True)]
 
 
 def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) -> dict:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     workers: int = Field(default=4, description="concurrent worker tasks per worker process")
     send_timeout: float = 10.0
+    # Send replies straight from the inbound job (no outbox hop) when nothing older of the citizen waits.
+    inline_send: bool = True
     send_max_attempts: int = 6
     retry_base_delay: float = 1.0
     retry_max_delay: float = 300.0
