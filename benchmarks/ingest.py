@@ -675,8 +675,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="short runs (about 40 s in all)")
     p.add_argument("--connections", type=int, default=32, help="closed-loop concurrent connections")
     p.add_argument("--closed-seconds", type=float, default=None, help="closed-loop measured seconds")
-    p.add_argument("--workers", type=int, default=4, help="COSO_WORKERS of each worker process")
-    p.add_argument("--worker-procs", type=int, default=2, help="worker processes (default 2: one per core)")
+    p.add_argument("--workers", type=int, default=8, help="COSO_WORKERS of each worker process")
+    p.add_argument("--worker-procs", type=int, default=1,
+                   help="worker processes (1 on this 2-core machine: the others need the second core)")
     p.add_argument("--zalo-rate-per-minute", type=int, default=600_000,
                    help="COSO_ZALO_RATE_PER_MINUTE for the end-to-end run (hub default 4000 = 66.7/s per app)")
     p.add_argument("--verbose", action="store_true")
