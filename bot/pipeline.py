@@ -122,17 +122,20 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
         return []
 
     identity = citizen = None
+    new_citizen = False
     if event.user_id and event.kind not in (EventKind.ECHO,):
-        identity, citizen = await repo.identity_for(session, channel, event.user_id)
         at = datetime.fromtimestamp(event.timestamp_ms / 1000, UTC) if event.timestamp_ms else utcnow()
-        if event.kind in USER_INITIATED and (identity.last_interaction_at is None
-                                             or at > identity.last_interaction_at):
-            identity.last_interaction_at = at
-        if event.kind == EventKind.FOLLOW:
-            identity.following = True
-        elif event.kind == EventKind.UNFOLLOW:
-            identity.following = False
-        session.add(identity)
+        following = {EventKind.FOLLOW: True, EventKind.UNFOLLOW: False}.get(event.kind)
+        identity, citizen, new_citizen = await repo.identity_for(
+            session, channel, event.user_id,
+            last_interaction_at=at if event.kind in USER_INITIATED else None, following=following)
+        if not new_citizen:
+            if event.kind in USER_INITIATED and (identity.last_interaction_at is None
+                                                 or at > identity.last_interaction_at):
+                identity.last_interaction_at = at
+            if following is not None:
+                identity.following = following
+            session.add(identity)
 
     replies = []
     if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active \
@@ -154,8 +157,8 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
     if not replies:
         return []
     # Inline sending keeps replies in order only if nothing older of this citizen waits in the outbox.
-    inline = hub.settings.inline_send and (await session.exec(
-        _OLDER_PENDING, params={"citizen_id": citizen.id})).first() is None  # type: ignore[union-attr]
+    inline = hub.settings.inline_send and (new_citizen or (await session.exec(
+        _OLDER_PENDING, params={"citizen_id": citizen.id})).first() is None)  # type: ignore[union-attr]
     rows = [{**common, "direction": "out", "platform_id": None, "idempotency_key": f"reply:{stored_id}:{i}",
              "kind": "text", "text": reply.text, "body": reply.to_dict(), "status": "pending",
              "reply_to_id": stored_id} for i, reply in enumerate(replies)]

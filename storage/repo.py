@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,22 +31,26 @@ async def channels_of(session: AsyncSession, platform: str) -> list[Channel]:
     return list((await session.exec(select(Channel).where(Channel.platform == platform))).all())
 
 
-async def identity_for(session: AsyncSession, channel: Channel, platform_user_id: str,
-                       ) -> tuple[ChannelIdentity, Citizen]:
-    """The citizen's identity on this channel, created on first contact."""
+async def identity_for(session: AsyncSession, channel: Channel, platform_user_id: str, **on_create: Any,
+                       ) -> tuple[ChannelIdentity, Citizen, bool]:
+    """The citizen's identity on this channel, created on first contact (with ``on_create`` fields).
+
+    Returns (identity, citizen, created).
+    """
     found = (await session.exec(_IDENTITY, params={"channel_id": channel.id, "user": platform_user_id})).first()
     if found is not None:
-        return found[0], found[1]
+        return found[0], found[1], False
     # One conversation is handled by one worker at a time (the queue orders by conversation), so
     # no one else creates this identity meanwhile; if it happened anyway, the unique constraint
     # fails the transaction and the job is retried, finding the identity.
     citizen = Citizen(unit_id=channel.unit_id)
     session.add(citizen)
     await session.flush()
-    identity = ChannelIdentity(channel_id=channel.id, citizen_id=citizen.id, platform_user_id=platform_user_id)
+    identity = ChannelIdentity(channel_id=channel.id, citizen_id=citizen.id, platform_user_id=platform_user_id,
+                               **on_create)
     session.add(identity)
     await session.flush()
-    return identity, citizen
+    return identity, citizen, True
 
 
 async def inbound_message_id(session: AsyncSession, channel_id: int, platform_id: str) -> int | None:
