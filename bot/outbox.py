@@ -24,7 +24,7 @@ from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
 from connectors.windows import WINDOW_EXPIRED_NOTE, window_open
 from storage.db import session_scope
-from storage.models import Channel, ChannelIdentity, Message, utcnow
+from storage.models import Channel, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +58,14 @@ async def _finish(hub: Hub, message_id: int, status: str, *, error: str | None =
 
 
 _UPDATES: dict[tuple[str, ...], Any] = {}
-_PENDING = select(Message.status, Message.body, Message.channel_id, Message.identity_id).where(
-    Message.id == bindparam("id"))
+_PENDING = select(Message.status, Message.body, Message.channel_id).where(Message.id == bindparam("id"))
 
 
-@dataclass(slots=True)
-class _Pending:
-    status: str
-    body: dict
-    channel_id: int
-    identity_id: int | None
-
-
-async def _load(hub: Hub, p: dict) -> tuple[_Pending | None, str | None, datetime | None]:
-    """The message, the recipient's platform id and last interaction (from the job, else the database)."""
+async def _pending(hub: Hub, message_id: int) -> tuple[str, dict, int] | None:
+    """(status, body, channel id) of a stored reply."""
     async with hub.sessions() as session:
-        row = (await session.exec(_PENDING, params={"id": int(p["message_id"])})).first()
-        msg = _Pending(*row) if row else None
-        if msg is None or "user_id" in p:
-            last = datetime.fromtimestamp(p["last_at"], UTC) if p.get("last_at") else None
-            return msg, p.get("user_id"), last
-        identity = await session.get(ChannelIdentity, msg.identity_id) if msg.identity_id else None
-    if identity is None:
-        return msg, None, None
-    return msg, identity.platform_user_id, identity.last_interaction_at
+        row = (await session.exec(_PENDING, params={"id": message_id})).first()
+    return tuple(row) if row else None  # type: ignore[return-value]
 
 
 async def _mark_needs_reauth(hub: Hub, channel_id: int | None, reason: str) -> None:
@@ -127,15 +111,15 @@ async def deliver(hub: Hub, payload: dict, attempt: int, *, body: dict | None = 
     inbound job): the row is not read again. ``max_wait``: if the rate limit asks to wait longer,
     give up with "retry" (the caller hands the message to the outbox instead of blocking).
     """
-    message_id = int(payload["message_id"])
+    # Every outbox payload is made by bot.pipeline.outbox_payload: the recipient travels with it.
+    message_id, user_id = int(payload["message_id"]), payload.get("user_id")
+    last_at = datetime.fromtimestamp(payload["last_at"], UTC) if payload.get("last_at") else None
     if body is None:
-        msg, user_id, last_at = await _load(hub, payload)
-        if msg is None or msg.status != "pending":
+        stored = await _pending(hub, message_id)
+        if stored is None or stored[0] != "pending":
             return ACK  # already sent or decided: exactly once
-        channel_id, body = msg.channel_id, msg.body
+        body, channel_id = stored[1], stored[2]
     else:
-        user_id = payload.get("user_id")
-        last_at = datetime.fromtimestamp(payload["last_at"], UTC) if payload.get("last_at") else None
         channel_id = int(payload["channel_id"])
     channel = await hub.cache.channel(channel_id)
     if channel is None or user_id is None:
