@@ -251,5 +251,5 @@ def test_action_dimension_separates_siblings():
         KbEntry("ks", "Đăng ký khai sinh", [], "Nộp tờ khai khai sinh."),
     ]
     idx = FaqIndex.build(kb)
-    assert idx._rank(idx._analyse_query("nghi ban roi muon cham dut ho kinh doanh")[0])[0][0][1] == 2
-    assert idx._rank(idx._analyse_query("sua doi bo sung nganh nghe ho kinh doanh")[0])[0][0][1] == 1
+    assert idx._rank(idx._analyse_query("nghi ban roi muon cham dut ho kinh doanh")[0]).ranked[0][1] == 2
+    assert idx._rank(idx._analyse_query("sua doi bo sung nganh nghe ho kinh doanh")[0]).ranked[0][1] == 1

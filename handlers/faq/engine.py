@@ -47,6 +47,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from . import calibrate as cal
+from . import decision as dec
 from . import normalize as nz
 
 __all__ = ["KbEntry", "FaqMatch", "FaqResult", "FaqIndex", "Thresholds"]
@@ -78,6 +79,18 @@ class FaqResult:
     matches: list[FaqMatch]
     reply: str | None = None
 
+
+@dataclass
+class Ranking:
+    """The ranking stage's output for one query."""
+
+    ranked: list[tuple[float, int]]  # (similarity, entry) in ranked order
+    posterior: float  # the top entry's language-model posterior
+    lm_ratio: float  # its log-likelihood ratio against the out-of-scope model, per unit of weight
+    lm_rel: dict[int, float]  # each candidate's length-normalised log-likelihood minus the best one's
+    action: dict[int, float]  # the action-dimension adjustment of close siblings
+    rank_prob: float = 1.0  # the learnt reranker's probability of the top candidate
+    rank_margin: float = 0.0  # its score lead over the next distinct candidate
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -114,17 +127,6 @@ LM_POST_SIM = 1.0  # posterior: an entry's log-odds lose this much per unit of s
 LM_TEMPERATURE = 0.5
 LM_NONE = 1.0  # log-odds of the constant "none" class (was 2.0 before the intent cues)
 LM_NEG_BIAS = 0.0  # log-odds bias of the out-of-scope language model class
-
-# distinguishing terms between close siblings (the leading candidates): a query term held by
-# some of them shifts log-likelihood (ranking and posterior together) to its holders.  Off:
-# measured +0.3 top-1 / -0.5 wrong on the starter set but -0.7 top-1 / +0.7 wrong on the blind
-# set (bonus 0.5, penalty 1.0); restricted to rare terms (DIST_MAX_DF=2) it only lowered starter
-# wrong answers (1.7 -> 0.9 %) and lost a blind case.  Kept switchable for further work.
-DIST_N = 5  # leading candidates compared
-DIST_RATIO = 0.6  # ... whose similarity is at least this share of the top's
-DIST_BONUS = 0.0  # log-likelihood bonus per unit of term weight for a sibling holding the term
-DIST_PENALTY = 0.0  # ... and penalty for a sibling lacking it
-DIST_MAX_DF = 0  # only terms held by at most this many entries' phrasings (0: any)
 
 # anchored answer: similarity lead over the next distinct entry, floors, and the anchor's rarity
 # action dimension: siblings of one concept differ by what the citizen wants done with it
@@ -215,7 +217,8 @@ class FaqIndex:
     def __init__(self) -> None:
         self.entries: list[KbEntry] = []
         self.thresholds = Thresholds()
-        self.rule: cal.Rule | cal.PosteriorRule = cal.POSTERIOR
+        self.rule: cal.Rule | cal.PosteriorRule | dec.LogisticRule = dec.MODEL or cal.POSTERIOR
+        self.reranker: dec.Reranker | None = dec.RERANKER
         self.calibration: dict = {}
         self._idf: dict[str, float] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
@@ -358,6 +361,9 @@ class FaqIndex:
         # per-document term weights: frequent terms are scored only on candidate documents
         self._common_df = max(40, int(0.02 * n))
         self._doc_terms = [dict() for _ in self._doc_entry]
+        self._entry_docs: list[list[int]] = [[] for _ in range(n)]
+        for d, k in enumerate(self._doc_entry):
+            self._entry_docs[k].append(d)
         for t, plist in postings.items():
             for d, wt in plist:
                 self._doc_terms[d][t] = wt
@@ -374,6 +380,10 @@ class FaqIndex:
         self._tcounts = tcounts
         self._answer_terms = answer_terms
         self._doc_text = doc_text
+        self._entry_intents = [
+            nz.private_intents(nz.analyse_raw(" . ".join([e.question, *e.variants, e.answer or ""])))
+            for e in active
+        ]
         self._build_lm()
         if rule is None and calibrate:
             self.rule = cal.PRIOR
@@ -447,27 +457,6 @@ class FaqIndex:
             scores[k] = wsum * base[k] + sum(w * g.get(t, 0.0) for t, w in terms)
         return scores, neg, wsum, terms
 
-    def _distinguish(self, terms: list[tuple[str, float]], cand: list[int]) -> dict[int, float]:
-        """Log-likelihood bonus for close siblings: a query term held by some of the leading
-        candidates' phrasings and not by the others is evidence for its holders."""
-        out = {k: 0.0 for k in cand}
-        tcs = self._tcounts
-        for t, w in terms:
-            if " " in t:
-                a, b = t.split(" ", 1)
-                if a in nz.FUNCTION and b in nz.FUNCTION:
-                    continue
-            elif t in nz.FUNCTION:
-                continue
-            if DIST_MAX_DF and self._phr_df.get(t, 0) > DIST_MAX_DF:
-                continue
-            holders = [k for k in cand if tcs[k].get(t, 0)]
-            if not holders or len(holders) == len(cand):
-                continue
-            for k in cand:
-                out[k] += DIST_BONUS * w if k in holders else -DIST_PENALTY * w
-        return out
-
     def _action_adjust(self, plains: list[str], sib: list[int]) -> dict[int, float]:
         """Ranking-key adjustment of close siblings by the action the query asks for."""
         out = {k: 0.0 for k in sib}
@@ -492,35 +481,34 @@ class FaqIndex:
                 out[k] = -ACTION_PENALTY
         return out
 
-    def _rank(self, content: list[nz.Tok]) -> tuple[list[tuple[float, int]], float]:
-        """Candidates in blended order as (similarity, entry), and the top one's posterior."""
+    def _rank(self, content: list[nz.Tok]) -> Ranking:
+        """Candidates in blended order (similarity + length-normalised log-likelihood + the
+        action dimension), the top one's posterior and its log-likelihood ratio against the
+        out-of-scope model per unit of query weight."""
         ranked, _ = self._score(content)
         if not ranked:
-            return [], 0.0
+            return Ranking([], 0.0, 0.0, {}, {})
         sim = {k: s for s, k in ranked}
-        lm, neg, wsum, terms = self._lm_score(content, list(sim))
-        top_lm = max(lm.values())
+        lm, neg, wsum, _ = self._lm_score(content, list(sim))
         cand = list(sim)
         norm = wsum or 1.0
-        order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
-        if DIST_BONUS or DIST_PENALTY:
-            s0 = sim.get(order[0], 0.0)
-            sib = [k for k in order[:DIST_N] if sim.get(k, 0.0) >= DIST_RATIO * s0]
-            if len(sib) >= 2:
-                for k, b in self._distinguish(terms, sib).items():
-                    lm[k] += b
-                top_lm = max(lm.values())
-                order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
+        base_lm = dict(lm)
+
+        def blended_order() -> list[int]:
+            top_lm = max(lm.values())
+            return sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
+
+        order = blended_order()
+        action: dict[int, float] = {}
         if ACTION_BONUS or ACTION_PENALTY:
             s0 = sim.get(order[0], 0.0)
             sib = [k for k in order[:ACTION_N] if sim.get(k, 0.0) >= ACTION_RATIO * s0]
             if len(sib) >= 2:
-                adj = self._action_adjust([t.plain for t in content], sib)
-                if any(adj.values()):
-                    for k, b in adj.items():
+                action = self._action_adjust([t.plain for t in content], sib)
+                if any(action.values()):
+                    for k, b in action.items():
                         lm[k] += b * norm
-                    top_lm = max(lm.values())
-                    order = sorted(cand, key=lambda k: (-(LM_BLEND * sim.get(k, 0.0) + (lm[k] - top_lm) / norm), self.entries[k].tier, k))
+                    order = blended_order()
         k1 = order[0]
         temp = LM_TEMPERATURE
         # candidates outside the similarity shortlist hold a negligible share of the mass
@@ -532,7 +520,9 @@ class FaqIndex:
         key = self._qkey[k1]
         same = [k for k in order[:10] if self._qkey[k] == key] if key else [k1]
         posterior = sum(math.exp(xs[k] - m) for k in set(same) | {k1}) / z
-        return [(sim.get(k, 0.0), k) for k in order], posterior
+        top_base = max(base_lm.values())
+        lm_rel = {k: (base_lm[k] - top_base) / norm for k in cand}
+        return Ranking([(sim.get(k, 0.0), k) for k in order], posterior, (lm[k1] - neg) / norm, lm_rel, action)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -598,10 +588,8 @@ class FaqIndex:
         return content, 0.0, toks
 
     # ------------------------------------------------------------------ scoring
-    def _score(self, content: list[nz.Tok], exclude: int | None = None) -> tuple[list[tuple[float, int]], float]:
-        """Ranked (score, entry) pairs and the query's unknown-content share.
-
-        ``exclude``: a document (phrasing) held out of its entry, for self-calibration."""
+    def _query_weights(self, content: list[nz.Tok]) -> tuple[dict[str, float], dict[str, float], float]:
+        """Query term weights: (for the norm, for the dot product, unknown-content mass)."""
         idf = self._idf
         qw: dict[str, float] = {}  # weight used for the norm
         qdot: dict[str, float] = {}  # weight used for the dot product
@@ -636,6 +624,13 @@ class FaqIndex:
                 wt = _term_weight(bg, idf[bg])
                 qw[bg] = wt
                 qdot[bg] = wt * min(qdot[a] / qw[a], qdot[b] / qw[b])
+        return qw, qdot, oov
+
+    def _score(self, content: list[nz.Tok], exclude: int | None = None) -> tuple[list[tuple[float, int]], float]:
+        """Ranked (score, entry) pairs and the query's unknown-content share.
+
+        ``exclude``: a document (phrasing) held out of its entry, for self-calibration."""
+        qw, qdot, oov = self._query_weights(content)
         norm_sq = sum(v * v for v in qw.values()) + oov * oov
         if not qw:
             return [], 1.0 if oov else 0.0
@@ -798,7 +793,8 @@ class FaqIndex:
             if not query.strip():
                 return FaqResult("none", normalized, [])
             return FaqResult("chitchat", normalized, [], nz.chitchat_reply(kind))
-        ranked, posterior = self._rank(content)
+        rk = self._rerank(content, self._rank(content))
+        ranked, posterior = rk.ranked, rk.posterior
         if not ranked:
             return FaqResult("none", normalized, [])
         th = self.thresholds
@@ -809,7 +805,9 @@ class FaqIndex:
         conf = _calibrate(s1, margin)
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
-        if isinstance(self.rule, cal.PosteriorRule):
+        if isinstance(self.rule, dec.LogisticRule):
+            answer = self.rule.passes(self.features(query, content, rk))
+        elif isinstance(self.rule, cal.PosteriorRule):
             answer = (
                 self.rule.passes(s1, posterior)
                 or self._anchored(content, ranked, posterior)
@@ -817,8 +815,7 @@ class FaqIndex:
             )
             if answer and NON_PROCEDURAL_BLOCK:
                 # "cách chữa ... tại nhà", "mua ở đâu giá rẻ": not a procedure question
-                cues = nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)])
-                answer = not (cues - self._kb_cues)
+                answer = not self._foreign_cues(query)
         else:
             answer = self.rule.passes(s1, margin)
         if answer:
@@ -829,6 +826,127 @@ class FaqIndex:
             matches = [FaqMatch(self.entries[k], round(_calibrate(s, 0.0) if i else conf, 4)) for i, (s, k) in enumerate(sug)]
             return FaqResult("suggest", normalized, matches)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
+
+    def candidate_features(
+        self, content: list[nz.Tok], rk: Ranking, weights: tuple[dict[str, float], dict[str, float], float] | None = None
+    ) -> list[dict[str, float]]:
+        """Features of the leading candidates (:data:`decision.RERANK_DEPTH`) for the learnt
+        reranker; ``weights`` are the query's term weights when already computed."""
+        qw, qdot, oov = weights or self._query_weights(content)
+        mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
+        cands = rk.ranked[: dec.RERANK_DEPTH]
+        s_top = max(s for s, _ in cands)
+        concepts = {
+            t.plain for t in content
+            if t.plain in nz.CONCEPT_TOKENS and t.plain not in _GENERIC_CONCEPTS and t.plain in self._idf
+        }
+        out = []
+        for i, (s, k) in enumerate(cands):
+            tc = self._tcounts[k]
+            ans = self._answer_terms[k]
+            held = sum(qw[t] * v for t, v in qdot.items() if tc.get(t, 0))
+            answer_only = sum(qw[t] * v for t, v in qdot.items() if not tc.get(t, 0) and t in ans)
+            out.append({
+                "sim": s,
+                "sim_gap": s - s_top,
+                "lm_rel": max(-3.0, rk.lm_rel.get(k, -3.0)),
+                "held": held / mass,
+                "answer_only": answer_only / mass,
+                "entry_cov": self._entry_cov(k, qdot),
+                "action": rk.action.get(k, 0.0),
+                "concept_missing": float(sum(1 for c in concepts if not tc.get(c, 0))),
+                "first": float(i == 0),
+            })
+        return out
+
+    def _entry_cov(self, k: int, qdot: dict[str, float]) -> float:
+        """How much of entry ``k``'s closest phrasing the query holds ("lịch tưới" + "dẫn nước"
+        hold most of "Lịch dẫn nước tưới từ công trình thủy lợi"; "karaoke nào hát hay" little
+        of "Giấy phép kinh doanh karaoke")."""
+        best = 0.0
+        for d in self._entry_docs[k]:
+            terms = self._doc_terms[d]
+            total = sum(w for t, w in terms.items() if " " not in t) or 1.0
+            best = max(best, sum(w for t, w in terms.items() if " " not in t and t in qdot) / total)
+        return best
+
+    def _rerank(self, content: list[nz.Tok], rk: Ranking) -> Ranking:
+        """Reorder the leading candidates with the learnt reranker (when one is set)."""
+        model = self.reranker
+        if model is None or not rk.ranked:
+            return rk
+        lead = rk.ranked[: dec.RERANK_DEPTH]
+        scores = model.scores(self.candidate_features(content, rk))
+        order = sorted(range(len(lead)), key=lambda i: (-scores[i], self.entries[lead[i][1]].tier, i))
+        m = max(scores)
+        z = sum(math.exp(x - m) for x in scores)
+        top = order[0]
+        key = self._qkey[lead[top][1]]
+        prob = sum(math.exp(scores[i] - m) for i in order if self._qkey[lead[i][1]] == key) / z
+        nxt = next((scores[i] for i in order[1:] if self._qkey[lead[i][1]] != key), scores[top] - 10.0)
+        return Ranking(
+            [lead[i] for i in order] + rk.ranked[dec.RERANK_DEPTH :], rk.posterior, rk.lm_ratio,
+            rk.lm_rel, rk.action, prob, scores[top] - nxt,
+        )
+
+    def _foreign_cues(self, query: str) -> set[str]:
+        """Non-procedural intent cues of the query that the base's own phrasings never use."""
+        return nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)]) - self._kb_cues
+
+    def features(self, query: str, content: list[nz.Tok], rk: Ranking) -> dict[str, float]:
+        """Features of the answer/no-answer decision for the top candidate (see :mod:`decision`).
+
+        Every feature is relative (shares, similarities, log-odds), so it means the same on any
+        knowledge base."""
+        ranked, posterior = rk.ranked, rk.posterior
+        s1, k1 = ranked[0]
+        s2 = self._second(ranked, k1)
+        qw, qdot, oov = self._query_weights(content)
+        mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
+        tc = self._tcounts[k1]
+        ans = self._answer_terms[k1]
+        held = answer_only = other = 0.0
+        rare = 0.0
+        for t, v in qdot.items():
+            m = qw[t] * v
+            if tc.get(t, 0):
+                held += m
+                if " " not in t:
+                    rare = max(rare, self._idf.get(t, 0.0) / self._max_idf)
+            elif t in ans:
+                answer_only += m
+            else:
+                other += m
+        concepts = {
+            t.plain for t in content
+            if t.plain in nz.CONCEPT_TOKENS and t.plain not in _GENERIC_CONCEPTS and t.plain in self._idf
+        }
+        missing = sum(1 for c in concepts if not tc.get(c, 0))
+        words = {t.plain for t in content if t.plain not in nz.FUNCTION}
+        foreign = nz.private_intents(nz.analyse_raw(query)) - self._entry_intents[k1]
+        p = min(max(posterior, 1e-4), 1 - 1e-4)
+        rp = min(max(rk.rank_prob, 1e-4), 1 - 1e-4)
+        return {
+            "s1": s1,
+            "margin": s1 - s2,
+            "post_logit": math.log(p / (1 - p)),
+            "lm_ratio": max(-3.0, min(3.0, rk.lm_ratio)),
+            "held": held / mass,
+            "entry_cov": self._entry_cov(k1, qdot),
+            "answer_only": answer_only / mass,
+            "other": other / mass,
+            "unknown": oov * oov / mass,
+            "n_words": math.log1p(len(words)),
+            "rare": rare,
+            "concept_held": float(len(concepts) - missing),
+            "concept_missing": float(missing),
+            "anchor": float(self._anchored(content, ranked, posterior)),
+            "near": float(self._near(content, ranked, posterior)),
+            "cue": float(bool(self._foreign_cues(query))),
+            "private": float(len(foreign)),
+            "rank_logit": math.log(rp / (1 - rp)),
+            "rank_margin": min(10.0, rk.rank_margin),
+        }
 
     def _anchored(self, content: list[nz.Tok], ranked: list[tuple[float, int]], posterior: float) -> bool:
         """A clear similarity lead plus a rare anchor: the query holds a domain concept or a
@@ -888,7 +1006,8 @@ class FaqIndex:
         """Debug view: normalised query and the five best raw scores."""
         content, _, _ = self._analyse_query(query)
         _, unknown = self._score(content)
-        ranked, posterior = self._rank(content)
+        rk = self._rerank(content, self._rank(content))
+        ranked, posterior = rk.ranked, rk.posterior
         return {
             "normalized": " ".join(t.plain for t in content),
             "unknown_share": round(unknown, 3),

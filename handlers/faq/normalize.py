@@ -873,6 +873,36 @@ NON_PROCEDURAL: frozenset[str] = frozenset(
     """.replace("\n", ",").split(",")
     if s.strip()
 )
+# Words of a private, commercial or leisure intent (buying, prices, interest, recommendations,
+# opening hours of a shop, travel, jobs).  A query holding one that the matched entry's own text
+# does not use is probably asking something else about the same topic word ("vay vốn mua ô tô lãi
+# suất bao nhiêu" against "Vay vốn ưu đãi hộ nghèo"): a feature of the answer decision.
+PRIVATE_INTENT: frozenset[str] = frozenset(
+    s.strip()
+    for s in """
+    mua, mua ban, ban lai, thanh ly, gia bao nhieu, bao nhieu mot, gia ca, gia the nao, gia re, re nhat,
+    re hon, o dau re, cho re, dat qua, dat khong, khuyen mai, giam gia, tra gop, lai suat, dat hang,
+    giao hang, ship, order, ngon, hat hay, quan nao, o dau ban, cho nao ban, tot nhat,
+    loai nao, hang nao, nen mua, nen chon, review, gan day, gan nhat, may gio dong, may gio mo,
+    du lich, tour, khach san, ve may bay, dat ve, tuyen dung, tuyen nguoi, viec lam, xin viec, luong bao,
+    thoi tiet, bong da, xo so, game, phim, ca si, cach chua, chua benh, uong thuoc, an gi, cach nau,
+    mon an, lam giau, kiem tien, co phieu, chung khoan, dau tu, gui tiet kiem, bat dong san, cho thue
+    """.replace("\n", ",").split(",")
+    if s.strip()
+)
+_INTENT_MAXLEN = max(len(c.split()) for c in PRIVATE_INTENT)
+_INTENT_FIRST = frozenset(c.split()[0] for c in PRIVATE_INTENT)
+
+
+def private_intents(toks: list[Tok]) -> set[str]:
+    """Private-intent phrases (:data:`PRIVATE_INTENT`) found in a token sequence ("mua" typed
+    with a tone, "mùa", is another word)."""
+    plains = [t.plain if t.plain != "mua" or t.acc is None else "mua~" for t in toks]
+    if _INTENT_FIRST.isdisjoint(plains):
+        return set()
+    return ngrams(plains, _INTENT_MAXLEN) & PRIVATE_INTENT
+
+
 _CUE_MAXLEN = max(len(c.split()) for c in NON_PROCEDURAL)
 _CUE_FIRST = frozenset(c.split()[0] for c in NON_PROCEDURAL)
 

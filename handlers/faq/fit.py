@@ -1,0 +1,288 @@
+"""Fit the answer/no-answer model (:mod:`decision`) on labelled evaluation sets.
+
+``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--write]``
+
+Every set is a knowledge base with its own cases (``query,expected_id``).  For each case the
+engine ranks entries; the top candidate's features (:meth:`engine.FaqIndex.features`) are labelled
+1 when it is the expected entry and 0 otherwise (another entry, or a question with no answer).
+The tool prints, for every set, the metrics of a model fitted *without* that set (leave one
+knowledge base out: the honest estimate on an unseen base), then fits on all sets but the
+``--holdout`` ones and, with ``--write``, stores the weights in ``decision_model.json``.
+
+A logistic regression (Newton's method, L2) over standardised features; the threshold maximises
+correct answers minus ``COST`` times wrong or false answers on the training cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import normalize as nz
+from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, Reranker
+from .engine import FaqIndex, Ranking
+from .evaluate import read_cases
+from .kb_io import load_starter_kb, read_kb
+
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+DEFAULT_SETS = {
+    "starter": (None, DATA / "faq_eval_cases.csv"),
+    **{name: (DATA / f"faq_{name}_kb.csv", DATA / f"faq_{name}_cases.csv") for name in ("heldout", "blind", "fresh")},
+}
+L2 = 1.0
+COST = 3.0  # a wrong or false answer costs this many correct ones
+
+
+@dataclass
+class Case:
+    query: str
+    expected: str
+    index: FaqIndex
+    content: list[nz.Tok] = field(default_factory=list)
+    ranking: Ranking | None = None  # None: chit-chat or nothing ranked (never answered)
+    candidates: list[dict[str, float]] = field(default_factory=list)
+    candidate_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sample:
+    features: dict[str, float] | None  # None: never answered
+    label: int  # 1 = the top candidate is the expected entry
+    answerable: bool
+
+
+def cases_for(kb_path: Path | None, cases_path: Path) -> list[Case]:
+    """Rank every case of a set once (the stages before the learnt models)."""
+    kb = load_starter_kb() if kb_path is None else read_kb(kb_path.read_bytes(), kb_path.name)
+    idx = FaqIndex.build(kb, rule=LogisticRule())
+    out: list[Case] = []
+    for query, expected in read_cases(cases_path.read_bytes()):
+        case = Case(query, expected, idx)
+        out.append(case)
+        content, _, toks = idx._analyse_query(query)
+        chit = nz.chitchat_kind(toks, query) is not None and not any(
+            t.plain in idx._idf and t.plain not in nz.CHIT_ALL for t in content
+        )
+        if chit:
+            continue
+        rk = idx._rank(content)
+        if not rk.ranked:
+            continue
+        case.content, case.ranking = content, rk
+        case.candidates = idx.candidate_features(content, rk)
+        case.candidate_ids = [idx.entries[k].id for _, k in rk.ranked[: len(case.candidates)]]
+    return out
+
+
+def samples(cases: list[Case], reranker: Reranker | None) -> list[Sample]:
+    """Decision samples after reranking with ``reranker``."""
+    out = []
+    for c in cases:
+        if c.ranking is None:
+            out.append(Sample(None, 0, bool(c.expected)))
+            continue
+        idx = c.index
+        idx.reranker = reranker
+        rk = idx._rerank(c.content, c.ranking)
+        top = idx.entries[rk.ranked[0][1]].id
+        f = idx.features(c.query, c.content, rk)
+        out.append(Sample(f, int(bool(c.expected) and top == c.expected), bool(c.expected)))
+    return out
+
+
+def _standardise(rows: list[dict[str, float]], names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    scale = {}
+    for n in names:
+        vals = [r[n] for r in rows]
+        mean = sum(vals) / len(vals)
+        std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals)) or 1.0
+        scale[n] = (mean, std)
+    return scale
+
+
+def fit_reranker(cases: list[Case], names: tuple[str, ...] = CANDIDATE_FEATURES) -> Reranker:
+    """Conditional logit over the leading candidates of answerable cases whose expected entry
+    is among them (Newton's method, L2)."""
+    groups = [c for c in cases if c.expected and c.expected in c.candidate_ids and len(c.candidates) > 1]
+    scale = _standardise([f for c in groups for f in c.candidates], names)
+    xs = [[[(f[n] - scale[n][0]) / scale[n][1] for n in names] for f in c.candidates] for c in groups]
+    ys = [c.candidate_ids.index(c.expected) for c in groups]
+    d = len(names)
+    w = [0.0] * d
+
+    def loss(w: list[float]) -> float:
+        total = 0.5 * L2 * sum(v * v for v in w)
+        for x, y in zip(xs, ys, strict=True):
+            z = [sum(wi * xi for wi, xi in zip(w, row, strict=True)) for row in x]
+            m = max(z)
+            total += m + math.log(sum(math.exp(v - m) for v in z)) - z[y]
+        return total
+
+    for _ in range(30):
+        grad = [L2 * wi for wi in w]
+        hess = [[L2 if i == j else 0.0 for j in range(d)] for i in range(d)]
+        for x, y in zip(xs, ys, strict=True):
+            z = [sum(wi * xi for wi, xi in zip(w, row, strict=True)) for row in x]
+            m = max(z)
+            e = [math.exp(v - m) for v in z]
+            tot = sum(e)
+            p = [v / tot for v in e]
+            mean = [sum(p[k] * x[k][i] for k in range(len(x))) for i in range(d)]
+            for i in range(d):
+                grad[i] += mean[i] - x[y][i]
+            for k, row in enumerate(x):
+                for i in range(d):
+                    a = p[k] * (row[i] - mean[i])
+                    if a:
+                        hrow = hess[i]
+                        for j in range(d):
+                            hrow[j] += a * (row[j] - mean[j])
+        step = _solve(hess, grad)
+        before, t = loss(w), 1.0
+        while t > 1e-4:
+            cand = [wi - t * si for wi, si in zip(w, step, strict=True)]
+            if loss(cand) <= before:
+                break
+            t /= 2
+        w = cand
+        if max(abs(t * s) for s in step) < 1e-6:
+            break
+    return Reranker(dict(zip(names, w, strict=True)), scale)
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        piv = m[c][c] or 1e-12
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / piv
+                if f:
+                    for k in range(c, n + 1):
+                        m[r][k] -= f * m[c][k]
+    return [m[i][n] / (m[i][i] or 1e-12) for i in range(n)]
+
+
+def fit_decision(samples: list[Sample], names: tuple[str, ...] = FEATURES) -> LogisticRule:
+    rows = [s for s in samples if s.features is not None]
+    scale = _standardise([s.features for s in rows], names)
+    xs = [[1.0] + [(s.features[n] - scale[n][0]) / scale[n][1] for n in names] for s in rows]
+    ys = [s.label for s in rows]
+    d = len(names) + 1
+    w = [0.0] * d
+    for _ in range(30):
+        grad = [0.0] * d
+        hess = [[0.0] * d for _ in range(d)]
+        for x, y in zip(xs, ys, strict=True):
+            z = sum(wi * xi for wi, xi in zip(w, x, strict=True))
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g = p - y
+            h = max(p * (1 - p), 1e-9)
+            for i in range(d):
+                grad[i] += g * x[i]
+                hi = h * x[i]
+                row = hess[i]
+                for j in range(i, d):
+                    row[j] += hi * x[j]
+        for i in range(d):
+            for j in range(i):
+                hess[i][j] = hess[j][i]
+            if i:
+                grad[i] += L2 * w[i]
+                hess[i][i] += L2
+        step = _solve(hess, grad)
+        w = [wi - si for wi, si in zip(w, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-7:
+            break
+    rule = LogisticRule(dict(zip(names, w[1:], strict=True)), w[0], 0.5, scale)
+    return LogisticRule(rule.weights, rule.bias, best_threshold(rule, samples), scale)
+
+
+def metrics(rule: LogisticRule, samples: list[Sample]) -> dict[str, float]:
+    answerable = sum(s.answerable for s in samples) or 1
+    negatives = sum(not s.answerable for s in samples) or 1
+    correct = wrong = false = 0
+    for s in samples:
+        if s.features is None or not rule.passes(s.features):
+            continue
+        if s.label:
+            correct += 1
+        elif s.answerable:
+            wrong += 1
+        else:
+            false += 1
+    return {"top1": correct / answerable, "false": false / negatives, "wrong": wrong / answerable}
+
+
+def best_threshold(rule: LogisticRule, samples: list[Sample]) -> float:
+    scored = sorted(
+        ((rule.probability(s.features), s) for s in samples if s.features is not None),
+        key=lambda t: -t[0],
+    )
+    best, best_u, u = 1.0, 0.0, 0.0
+    for i, (p, s) in enumerate(scored):
+        u += 1.0 if s.label else -COST
+        nxt = scored[i + 1][0] if i + 1 < len(scored) else 0.0
+        if u > best_u and p > nxt:
+            best, best_u = (p + nxt) / 2, u
+    return best
+
+
+def _parse_set(text: str) -> tuple[str, tuple[Path | None, Path]]:
+    name, _, paths = text.partition("=")
+    kb, _, cases = paths.partition(",")
+    return name, (Path(kb) if kb and kb != "starter" else None, Path(cases))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m handlers.faq.fit")
+    ap.add_argument("--set", action="append", default=[], help="NAME=KB.csv,CASES.csv (KB 'starter' = built-in)")
+    ap.add_argument("--holdout", action="append", default=[], help="set left out of the final fit")
+    ap.add_argument("--no-rerank", action="store_true", help="fit the decision model only")
+    ap.add_argument("--write", action="store_true", help=f"store the final models in {MODEL_PATH.name}")
+    args = ap.parse_args(argv)
+    sets = dict(DEFAULT_SETS)
+    sets.update(_parse_set(s) for s in args.set)
+    data = {name: cases_for(kb, cases) for name, (kb, cases) in sets.items()}
+    train_names = [n for n in data if n not in args.holdout]
+
+    def models(names: list[str]) -> tuple[Reranker | None, LogisticRule]:
+        train = [c for n in names for c in data[n]]
+        rr = None if args.no_rerank else fit_reranker(train)
+        return rr, fit_decision(samples(train, rr))
+
+    print("leave one knowledge base out (models fitted on the other training sets):")
+    for name in data:
+        rr, rule = models([n for n in train_names if n != name])
+        test = samples(data[name], rr)
+        m = metrics(rule, test)
+        ceiling = sum(s.label for s in test) / (sum(s.answerable for s in test) or 1)
+        tag = " (held out)" if name in args.holdout else ""
+        print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}"
+              f"  ranking ceiling {ceiling:.3f}{tag}")
+    rr, final = models(train_names)
+    print("final models on", ", ".join(train_names), f"threshold {final.threshold:.3f}")
+    if rr is not None:
+        print("  reranker:", ", ".join(f"{n} {w:+.2f}" for n, w in rr.weights.items()))
+    for n, w in sorted(final.weights.items(), key=lambda t: -abs(t[1])):
+        print(f"  {n:16s} {w:+.3f}")
+    if args.write:
+        doc = {
+            "weights": final.weights, "bias": final.bias, "threshold": final.threshold,
+            "scale": final.scale, "trained_on": train_names,
+        }
+        if rr is not None:
+            doc["reranker"] = {"weights": rr.weights, "scale": rr.scale}
+        MODEL_PATH.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        print("written", MODEL_PATH)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
