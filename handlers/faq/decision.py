@@ -28,12 +28,13 @@ __all__ = [
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "sim", "sim_gap", "lm_rel", "held", "answer_only", "entry_cov", "action", "concept_missing", "first",
+    "char_sim", "answer_sim",
 )
 
 FEATURES: tuple[str, ...] = (
     "s1", "margin", "post_logit", "lm_ratio", "held", "entry_cov", "answer_only", "other", "unknown",
     "n_words", "rare", "concept_held", "concept_missing", "anchor", "near", "cue", "private",
-    "rank_logit", "rank_margin",
+    "rank_logit", "rank_margin", "char_sim", "answer_sim",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
 

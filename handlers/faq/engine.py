@@ -262,6 +262,7 @@ class FaqIndex:
         field_terms: list[tuple[int, list[str]]] = []
         entry_terms: list[set[str]] = []
         answer_terms: list[set[str]] = []
+        answer_full: list[set[str]] = []
         df: dict[str, int] = defaultdict(int)
         raw_vocab: dict[str, int] = defaultdict(int)
         acc_keys: dict[str, set[str]] = defaultdict(set)
@@ -302,6 +303,7 @@ class FaqIndex:
             entry_terms.append(seen)
             note_raw(e.answer or "")
             ans = {t.plain for t in nz.content_tokens(nz.analyse(e.answer or ""))}
+            answer_full.append(ans)
             answer_terms.append(ans - seen)
             self._qkey.append(nz.normalize_plain(e.question))
             acts: set[str] = set()
@@ -380,6 +382,8 @@ class FaqIndex:
         self._tcounts = tcounts
         self._answer_terms = answer_terms
         self._doc_text = doc_text
+        self._build_answer_vectors(answer_full)
+        self._build_char_vectors()
         self._entry_intents = [
             nz.private_intents(nz.analyse_raw(" . ".join([e.question, *e.variants, e.answer or ""])))
             for e in active
@@ -391,6 +395,53 @@ class FaqIndex:
         elif rule is None:
             self.calibration = {"model": "query-likelihood", "rule": repr(self.rule)}
         return self
+
+    def _build_answer_vectors(self, answers: list[set[str]]) -> None:
+        """IDF vectors of the answers' words (IDF over answers), for the answer similarity."""
+        n = len(answers) or 1
+        adf: dict[str, int] = defaultdict(int)
+        for a in answers:
+            for t in a:
+                if t not in nz.FUNCTION:
+                    adf[t] += 1
+        self._ans_idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in adf.items()}
+        self._ans_vec = [{t: self._ans_idf[t] for t in a if t in self._ans_idf} for a in answers]
+        self._ans_norm = [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in self._ans_vec]
+
+    def _build_char_vectors(self) -> None:
+        """Character-trigram IDF vectors of every phrasing (folded), robust to typos and to
+        words split or joined differently ("tho cu" / "thổ cư", "dichvucong" / "dịch vụ công")."""
+        grams = [_char_grams(text) for text in self._doc_text]
+        n = len(grams) or 1
+        df: dict[str, int] = defaultdict(int)
+        for g in grams:
+            for x in g:
+                df[x] += 1
+        self._char_idf = {x: math.log(1.0 + n / d) for x, d in df.items()}
+        self._char_max_idf = math.log(1.0 + n)
+        self._char_vec = [{x: c * self._char_idf[x] for x, c in g.items()} for g in grams]
+        self._char_norm = [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in self._char_vec]
+
+    def _char_sim(self, query_grams: dict[str, int], k: int) -> float:
+        """Best character-trigram cosine between the query and entry ``k``'s phrasings."""
+        idf, mx = self._char_idf, self._char_max_idf
+        q = {x: c * idf.get(x, mx) for x, c in query_grams.items()}
+        qn = math.sqrt(sum(v * v for v in q.values())) or 1.0
+        best = 0.0
+        for d in self._entry_docs[k]:
+            vec = self._char_vec[d]
+            dot = sum(v * vec.get(x, 0.0) for x, v in q.items())
+            best = max(best, dot / (qn * self._char_norm[d]))
+        return best
+
+    def _answer_sim(self, content: list[nz.Tok], k: int) -> float:
+        idf = self._ans_idf
+        q = {t.plain: idf[t.plain] for t in content if t.plain in idf}
+        if not q:
+            return 0.0
+        qn = math.sqrt(sum(v * v for v in q.values()))
+        vec = self._ans_vec[k]
+        return sum(v * vec.get(t, 0.0) for t, v in q.items()) / (qn * self._ans_norm[k])
 
     def _build_lm(self) -> None:
         """Per-entry unigram+bigram language models (Dirichlet-smoothed against the whole base
@@ -436,17 +487,20 @@ class FaqIndex:
         explained = {t.plain for t in content if t.expl} if any(not t.text and t.plain in pc for t in content) else set()
         terms: list[tuple[str, float]] = []
         added = {t.plain for t in content if not t.text}
+        purpose = _purpose_words(content)
         for t in dict.fromkeys(pl):
+            pw = PURPOSE_WEIGHT if t in purpose else 1.0
             if t in pc:
-                terms.append((t, _lm_mult(t) * (EXPANSION_WEIGHT if t in added else 1.0)))
+                terms.append((t, pw * _lm_mult(t) * (EXPANSION_WEIGHT if t in added else 1.0)))
             elif t in explained:
                 continue  # a word of an everyday-situation phrase: its concept token speaks for it
             elif LM_UNKNOWN and not t.isdigit() and len(t) > 1 and t not in self._raw_vocab:
-                terms.append((t, _lm_mult(t) * LM_UNKNOWN))
+                terms.append((t, pw * _lm_mult(t) * LM_UNKNOWN))
         for a, b in zip(pl, pl[1:], strict=False):
             bg = a + " " + b
             if bg in pc:
-                terms.append((bg, LM_BIGRAM * (_lm_mult(a) + _lm_mult(b)) / 2))
+                pw = PURPOSE_WEIGHT if a in purpose and b in purpose else 1.0
+                terms.append((bg, pw * LM_BIGRAM * (_lm_mult(a) + _lm_mult(b)) / 2))
         wsum = sum(w for _, w in terms)
         neg = wsum * self._lm_neg_base + sum(w * self._lm_neg.get(t, 0.0) for t, w in terms)
         base = self._lm_base
@@ -503,6 +557,11 @@ class FaqIndex:
         if ACTION_BONUS or ACTION_PENALTY:
             s0 = sim.get(order[0], 0.0)
             sib = [k for k in order[:ACTION_N] if sim.get(k, 0.0) >= ACTION_RATIO * s0]
+            # "mất thẻ BHYT làm lại": the re-issue of another card is not a sibling; only
+            # candidates holding the query's domain concepts compete on the action
+            concepts = self._domain_concepts(content)
+            if concepts:
+                sib = [k for k in sib if any(self._tcounts[k].get(c, 0) for c in concepts)]
             if len(sib) >= 2:
                 action = self._action_adjust([t.plain for t in content], sib)
                 if any(action.values()):
@@ -597,10 +656,13 @@ class FaqIndex:
         known_plains: list[str] = []
         # words of an everyday-situation phrase are not "unknown" when its concept is in the base
         expl_ok = any(not t.text and t.plain in idf for t in content)
+        purpose = _purpose_words(content)
         for t in content:
             p = t.plain
             if p in idf:
                 wt = _term_weight(p, idf[p])
+                if p in purpose:
+                    wt *= PURPOSE_WEIGHT
                 factor = 1.0
                 if t.acc is not None:
                     keys = self._acc_keys.get(p)
@@ -793,7 +855,7 @@ class FaqIndex:
             if not query.strip():
                 return FaqResult("none", normalized, [])
             return FaqResult("chitchat", normalized, [], nz.chitchat_reply(kind))
-        rk = self._rerank(content, self._rank(content))
+        rk = self._rerank(query, content, self._rank(content))
         ranked, posterior = rk.ranked, rk.posterior
         if not ranked:
             return FaqResult("none", normalized, [])
@@ -827,20 +889,23 @@ class FaqIndex:
             return FaqResult("suggest", normalized, matches)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
 
-    def candidate_features(
-        self, content: list[nz.Tok], rk: Ranking, weights: tuple[dict[str, float], dict[str, float], float] | None = None
-    ) -> list[dict[str, float]]:
-        """Features of the leading candidates (:data:`decision.RERANK_DEPTH`) for the learnt
-        reranker; ``weights`` are the query's term weights when already computed."""
-        qw, qdot, oov = weights or self._query_weights(content)
-        mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
-        cands = rk.ranked[: dec.RERANK_DEPTH]
-        s_top = max(s for s, _ in cands)
-        concepts = {
+    def _domain_concepts(self, content: list[nz.Tok]) -> set[str]:
+        """The query's domain concepts ("bhyt", "khaisinh") that the base knows."""
+        return {
             t.plain for t in content
             if t.plain in nz.CONCEPT_TOKENS and t.plain not in _GENERIC_CONCEPTS and t.plain in self._idf
         }
+
+    def candidate_features(self, content: list[nz.Tok], rk: Ranking, query: str | None = None) -> list[dict[str, float]]:
+        """Features of the leading candidates (:data:`decision.RERANK_DEPTH`) for the learnt
+        reranker."""
+        qw, qdot, oov = self._query_weights(content)
+        mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
+        cands = rk.ranked[: dec.RERANK_DEPTH]
+        s_top = max(s for s, _ in cands)
+        concepts = self._domain_concepts(content)
         out = []
+        qgrams = _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]
@@ -856,6 +921,8 @@ class FaqIndex:
                 "action": rk.action.get(k, 0.0),
                 "concept_missing": float(sum(1 for c in concepts if not tc.get(c, 0))),
                 "first": float(i == 0),
+                "char_sim": self._char_sim(qgrams, k),
+                "answer_sim": self._answer_sim(content, k),
             })
         return out
 
@@ -870,13 +937,13 @@ class FaqIndex:
             best = max(best, sum(w for t, w in terms.items() if " " not in t and t in qdot) / total)
         return best
 
-    def _rerank(self, content: list[nz.Tok], rk: Ranking) -> Ranking:
+    def _rerank(self, query: str, content: list[nz.Tok], rk: Ranking) -> Ranking:
         """Reorder the leading candidates with the learnt reranker (when one is set)."""
         model = self.reranker
         if model is None or not rk.ranked:
             return rk
         lead = rk.ranked[: dec.RERANK_DEPTH]
-        scores = model.scores(self.candidate_features(content, rk))
+        scores = model.scores(self.candidate_features(content, rk, query))
         order = sorted(range(len(lead)), key=lambda i: (-scores[i], self.entries[lead[i][1]].tier, i))
         m = max(scores)
         z = sum(math.exp(x - m) for x in scores)
@@ -917,10 +984,7 @@ class FaqIndex:
                 answer_only += m
             else:
                 other += m
-        concepts = {
-            t.plain for t in content
-            if t.plain in nz.CONCEPT_TOKENS and t.plain not in _GENERIC_CONCEPTS and t.plain in self._idf
-        }
+        concepts = self._domain_concepts(content)
         missing = sum(1 for c in concepts if not tc.get(c, 0))
         words = {t.plain for t in content if t.plain not in nz.FUNCTION}
         foreign = nz.private_intents(nz.analyse_raw(query)) - self._entry_intents[k1]
@@ -944,6 +1008,8 @@ class FaqIndex:
             "near": float(self._near(content, ranked, posterior)),
             "cue": float(bool(self._foreign_cues(query))),
             "private": float(len(foreign)),
+            "char_sim": self._char_sim(_char_grams(query), k1),
+            "answer_sim": self._answer_sim(content, k1),
             "rank_logit": math.log(rp / (1 - rp)),
             "rank_margin": min(10.0, rk.rank_margin),
         }
@@ -1006,7 +1072,7 @@ class FaqIndex:
         """Debug view: normalised query and the five best raw scores."""
         content, _, _ = self._analyse_query(query)
         _, unknown = self._score(content)
-        rk = self._rerank(content, self._rank(content))
+        rk = self._rerank(query, content, self._rank(content))
         ranked, posterior = rk.ranked, rk.posterior
         return {
             "normalized": " ".join(t.plain for t in content),
@@ -1014,6 +1080,39 @@ class FaqIndex:
             "posterior": round(posterior, 3),
             "top": [(self.entries[k].id, round(s, 3)) for s, k in ranked[:5]],
         }
+
+
+PURPOSE_WEIGHT = 0.5  # weight of the words of a purpose clause ("... để vay vốn ngân hàng")
+_NOT_PURPOSE_NEXT = frozenset("lai con ra non mo be danh".split())
+
+
+def _purpose_words(content: list[nz.Tok]) -> set[str]:
+    """Words of a purpose clause: in "xác nhận độc thân để đăng ký kết hôn" the citizen asks for
+    the certificate; what it is for weighs less.  Only after at least two words of request, and
+    not "để lại" (leave behind) or "đẻ" (give birth)."""
+    for i, t in enumerate(content):
+        if t.plain != "de" or i < 2 or i + 1 >= len(content):
+            continue
+        if t.acc is not None and not t.acc.startswith("đê"):
+            continue
+        if content[i + 1].plain in _NOT_PURPOSE_NEXT or content[i - 1].plain in ("moi", "vua", "sap"):
+            continue
+        if sum(1 for x in content[:i] if x.plain not in nz.FUNCTION) < 2:
+            continue  # "làm thế nào để nhập khẩu": the clause is the request
+        before = {x.plain for x in content[:i]}
+        return {x.plain for x in content[i + 1 :] if x.text and x.plain not in before}
+    return set()
+
+
+def _char_grams(text: str) -> dict[str, int]:
+    """Character trigrams of the folded, expanded text (words padded with spaces)."""
+    plain = " ".join(t.plain for t in nz.analyse_raw(text))
+    padded = f" {plain} "
+    out: dict[str, int] = {}
+    for i in range(len(padded) - 2):
+        g = padded[i : i + 3]
+        out[g] = out.get(g, 0) + 1
+    return out
 
 
 def _acc_fold(key: str) -> str:

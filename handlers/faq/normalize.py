@@ -185,6 +185,26 @@ TEENCODE: dict[str, str] = {
     "lephi": "lệ phí", "vneid": "vneid", "vne": "vneid", "xhh": "xã hội hóa",
 }
 
+# Regional words (southern and central speech) as citizens type them, keyed by the exact
+# lower-case word *with* its diacritics (the accents tell "hông" = không from "hồng", "mô" = đâu
+# from "mộ"); the accentless forms that are unambiguous are keyed too.
+DIALECT: dict[str, str] = {
+    # southern
+    "hông": "không", "hổng": "không", "hok": "không", "hơm": "không", "dợ": "vậy", "dậy": "vậy",
+    "dzậy": "vậy", "zậy": "vậy", "vầy": "vậy", "sanh": "sinh", "má": "mẹ", "tía": "bố", "ổng": "ông",
+    "bả": "bà", "mần": "làm", "dìa": "về", "vô": "vào", "coi": "xem", "lẹ": "nhanh", "hổm": "hôm",
+    "nhiêu": "bao nhiêu", "nhìu": "nhiều",
+    # central
+    "răng": "sao", "rứa": "vậy", "mô": "đâu", "ni": "này", "nớ": "đó", "tê": "kia", "hỉ": "nhỉ",
+    "bọ": "bố", "mạ": "mẹ", "eng": "anh", "ả": "chị", "chừ": "giờ", "bây chừ": "bây giờ", "ri": "vậy",
+}
+_DIALECT_PLAIN_OK = frozenset({"sanh", "coi", "dzay", "rua"})  # accentless forms safe to map
+_BA_FATHER_NEXT = frozenset(
+    "tui toi em minh anh chi me ma con no cua chong vo ruot nha moi vua da mat chet qua".split()
+)
+_CHI_WHAT_PREV = frozenset("lam giay to cai thu tuc can phai la de mang dem nop gi".split())
+_AGE_T = re.compile(r"^(\d{1,3})t$")
+
 # "đk"/"dk" before these words means "đăng ký", otherwise "được".
 _DK_REGISTER_STRONG = frozenset(
     """
@@ -291,6 +311,7 @@ SITUATIONS: dict[str, list[str]] = {
     "khaisinh": [
         "sinh con", "sinh em be", "sinh be", "sinh chau", "sinh doi", "co em be", "sinh them",
         "sinh con thu", "dat ten cho con", "dat ten con", "dat ten cho be", "sinh o nha", "sinh tai nha", "khai sinh",
+        "de con", "sinh chau",
     ],
     "khaitu": [
         "qua doi", "tu tran", "tu vong", "tu the", "bo mat", "me mat", "cha mat", "ong mat", "ba noi mat",
@@ -699,9 +720,34 @@ def _expand(words: list[str]) -> list[str]:
         if p == "kt" and w == "kt":
             out.append("khai tử" if prev in ("dk", "dang", "ky", "giay", "lam") else "kiểm tra")
             continue
+        dia = _dialect(w, p, prev, nxt, i == n - 1)
+        if dia is not None:
+            out.append(dia)
+            continue
+        m = _AGE_T.match(w)
+        if m:
+            out.append(m.group(1) + " tuổi")  # "76t" = 76 tuổi
+            continue
         exp = _expand_cached(w)
         out.append(exp if exp is not None else w)
     return out
+
+
+def _dialect(w: str, p: str, prev: str, nxt: str, last: bool) -> str | None:
+    """Standard word for a regional one (:data:`DIALECT`), with context rules for the
+    ambiguous "ba" (father, in the south) and "chi" (gì, in the centre)."""
+    std = DIALECT.get(w)
+    if std is not None and (w != p or p in _DIALECT_PLAIN_OK):
+        if w == "nhiêu" and prev == "bao":
+            return None
+        return std
+    if p in _DIALECT_PLAIN_OK and accent_key(w) is None:
+        return DIALECT.get(p) or {"dzay": "vậy", "rua": "rứa"}.get(p)
+    if p == "ba" and w in ("ba",) and nxt in _BA_FATHER_NEXT and prev not in ("ong", "ông", "cu"):
+        return "bố"
+    if p == "chi" and w == "chi" and (last or prev in _CHI_WHAT_PREV or nxt in ("rua", "rứa", "ri", "he", "hè")):
+        return "gì"
+    return None
 
 
 def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
@@ -732,9 +778,35 @@ def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
     return out, found
 
 
+# "bà nội em vừa mất", "bố tôi mới qua đời": a family member, up to three words, then a word of
+# dying (and not "mất giấy", "mất thẻ": losing something) -> khai tử
+_FAMILY = frozenset("bo me cha ong ba vo chong chau cu bac chu di thim mo duong".split())
+_DIE_NEXT = frozenset({"doi", "tran", "vong"})
+_LOSE_OBJECT = frozenset(
+    """giay the so can bang ho tien xe dien nuoc lien trom tich viec mua ngu an dat nha vi ban hang
+    chung cmnd cccd ks khau ten dau suc quyen kha trinh con dien thoai cap sinh""".split()
+)
+
+
+def _death(plains: list[str]) -> bool:
+    for i, w in enumerate(plains):
+        if w not in _FAMILY:
+            continue
+        for j in range(i + 1, min(len(plains), i + 5)):
+            d = plains[j]
+            nxt = plains[j + 1] if j + 1 < len(plains) else ""
+            if d == "mat" and nxt not in _LOSE_OBJECT:
+                return True
+            if d in ("qua", "tu") and nxt in _DIE_NEXT or d == "chet":
+                return True
+    return False
+
+
 def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
     mode = SITUATION_QUERY if query else SITUATION_KB
     toks, extra = _situations(toks) if mode else (toks, [])
+    if mode == "all" and "khaitu" not in extra and _death([t.plain for t in toks]):
+        extra.append("khaitu")
     if mode == "new":
         extra = [c for c in extra if c not in CONCEPTS]
     out = _fold_only(toks)
@@ -766,6 +838,39 @@ def _fold_only(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+# Colloquial phrases rewritten to the administrative wording (plain phrase -> standard text),
+# for the knowledge base and queries alike.  Unlike CONCEPTS this keeps the words that tell
+# siblings apart ("sao y bản chính" is a certified *copy*, not any certification).
+REWRITES: dict[str, str] = {
+    "sao y ban chinh": "chứng thực bản sao", "sao y": "chứng thực bản sao",
+    "photo cong chung": "chứng thực bản sao", "cat khau": "xóa hộ khẩu", "cat ho khau": "xóa hộ khẩu",
+    "cat nha": "xây nhà", "tien gia": "trợ cấp người cao tuổi", "dien ke": "công tơ điện",
+    "dong ho dien": "công tơ điện",
+}
+_REWRITE_TABLE = {tuple(k.split()): v for k, v in REWRITES.items()}
+_REWRITE_MAXLEN = max(len(k) for k in _REWRITE_TABLE)
+_REWRITE_FIRST = frozenset(k[0] for k in _REWRITE_TABLE)
+
+
+def _rewrite(toks: list[Tok]) -> list[Tok]:
+    plains = [t.plain for t in toks]
+    if _REWRITE_FIRST.isdisjoint(plains):
+        return toks
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        for L in range(min(_REWRITE_MAXLEN, len(toks) - i), 0, -1):
+            std = _REWRITE_TABLE.get(tuple(plains[i : i + L]))
+            if std is not None:
+                out.extend(Tok(_canon_plain(_plain(w)), accent_key(w), w) for w in std.split())
+                i += L
+                break
+        else:
+            out.append(toks[i])
+            i += 1
+    return out
+
+
 @lru_cache(maxsize=16384)
 def _raw_cached(text: str) -> tuple[Tok, ...]:
     words = _expand(_raw_words(text))
@@ -776,7 +881,7 @@ def _raw_cached(text: str) -> tuple[Tok, ...]:
             if not p:
                 continue
             toks.append(Tok(p, accent_key(w), w))
-    return tuple(toks)
+    return tuple(_rewrite(toks))
 
 
 def analyse_raw(text: str) -> list[Tok]:
