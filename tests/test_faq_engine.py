@@ -148,13 +148,25 @@ def test_normalized_is_reported(index: FaqIndex):
     assert analyse("")== []
 
 
-def test_default_rule_is_the_posterior_rule(index: FaqIndex):
+def test_default_rule_is_the_shipped_learnt_model(index: FaqIndex):
+    from handlers.faq import decision
+
+    assert decision.MODEL is not None and decision.RERANKER is not None
+    assert index.rule is decision.MODEL and index.reranker is decision.RERANKER
+    assert index.calibration == {"model": "learnt", "threshold": decision.MODEL.threshold}
+    assert set(decision.MODEL.weights) == set(decision.FEATURES)
+    assert set(decision.RERANKER.weights) == set(decision.CANDIDATE_FEATURES)
+    res = index.ask("thủ tục đăng ký khai sinh cho con")
+    assert res.decision == "answer" and res.matches[0].entry.id == "ht-khaisinh"
+
+
+def test_posterior_rule_still_works():
     from handlers.faq.calibrate import POSTERIOR
 
-    assert index.rule == POSTERIOR and index.calibration.get("model") == "query-likelihood"
-    res = index.ask("thủ tục đăng ký khai sinh cho con")
-    assert res.decision == "answer"
-    assert 0.8 <= index.explain("thủ tục đăng ký khai sinh cho con")["posterior"] <= 1.0
+    idx = FaqIndex.build(load_starter_kb(), rule=POSTERIOR)
+    idx.reranker = None
+    assert idx.ask("thủ tục đăng ký khai sinh cho con").decision == "answer"
+    assert 0.8 <= idx.explain("thủ tục đăng ký khai sinh cho con")["posterior"] <= 1.0
 
 
 def test_self_calibration_is_recorded_and_bounded():

@@ -28,13 +28,13 @@ __all__ = [
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "sim", "sim_gap", "lm_rel", "held", "answer_only", "entry_cov", "action", "concept_missing", "first",
-    "char_sim", "answer_sim",
+    "char_sim", "answer_sim", "accent_conflict",
 )
 
 FEATURES: tuple[str, ...] = (
     "s1", "margin", "post_logit", "lm_ratio", "held", "entry_cov", "answer_only", "other", "unknown",
     "n_words", "rare", "concept_held", "concept_missing", "anchor", "near", "cue", "private",
-    "rank_logit", "rank_margin", "char_sim", "answer_sim",
+    "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
 
@@ -47,15 +47,32 @@ class LogisticRule:
     # feature scaling (mean, std) learnt with the weights
     scale: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def probability(self, features: dict[str, float]) -> float:
+    # boosted regression trees added to the linear log-odds (nested dicts: {"f", "t", "l", "r"}
+    # for a split on feature f at threshold t, {"v"} for a leaf)
+    trees: tuple[dict, ...] = ()
+
+    def log_odds(self, features: dict[str, float]) -> float:
         z = self.bias
         for name, w in self.weights.items():
             mean, std = self.scale.get(name, (0.0, 1.0))
             z += w * (features.get(name, 0.0) - mean) / std
+        for tree in self.trees:
+            z += tree_value(tree, features)
+        return z
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.log_odds(features)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def passes(self, features: dict[str, float]) -> bool:
         return self.probability(features) >= self.threshold
+
+
+def tree_value(tree: dict, features: dict[str, float]) -> float:
+    node = tree
+    while "v" not in node:
+        node = node["l"] if features.get(node["f"], 0.0) <= node["t"] else node["r"]
+    return node["v"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +103,9 @@ def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker |
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, None
-    rule = LogisticRule(data["weights"], data["bias"], data["threshold"], _scale(data["scale"]))
+    rule = LogisticRule(
+        data["weights"], data["bias"], data["threshold"], _scale(data["scale"]), tuple(data.get("trees", ()))
+    )
     rr = data.get("reranker")
     return rule, (Reranker(rr["weights"], _scale(rr["scale"])) if rr else None)
 

@@ -267,7 +267,12 @@ class FaqIndex:
         raw_vocab: dict[str, int] = defaultdict(int)
         acc_keys: dict[str, set[str]] = defaultdict(set)
 
+        noted: set[str] = set()
+
         def note_raw(text: str) -> None:
+            if text in noted:  # answers and phrasings repeat across entries
+                return
+            noted.add(text)
             raw = nz.analyse_raw(text)
             for t in raw:
                 raw_vocab[t.plain] += 1
@@ -385,13 +390,15 @@ class FaqIndex:
         self._build_answer_vectors(answer_full)
         self._build_char_vectors()
         self._entry_intents = [
-            nz.private_intents(nz.analyse_raw(" . ".join([e.question, *e.variants, e.answer or ""])))
+            set().union(*(nz.private_intents(nz.analyse_raw(t)) for t in [e.question, *e.variants, e.answer or ""]))
             for e in active
         ]
         self._build_lm()
         if rule is None and calibrate:
             self.rule = cal.PRIOR
             self._self_calibrate()
+        elif rule is None and isinstance(self.rule, dec.LogisticRule):
+            self.calibration = {"model": "learnt", "threshold": self.rule.threshold}
         elif rule is None:
             self.calibration = {"model": "query-likelihood", "rule": repr(self.rule)}
         return self
@@ -889,6 +896,20 @@ class FaqIndex:
             return FaqResult("suggest", normalized, matches)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
 
+    def _accent_conflict(self, content: list[nz.Tok], k: int) -> float:
+        """Share of the query's words typed with diacritics that entry ``k`` holds only with
+        other diacritics ("chán" against "chắn"): different words that fold alike."""
+        typed = conflict = 0
+        tc = self._tcounts[k]
+        for t in content:
+            if t.acc is None or not t.text or t.plain in nz.FUNCTION:
+                continue
+            typed += 1
+            keys = self._acc_keys.get(t.plain)
+            if tc.get(t.plain, 0) and keys and _acc_fold(t.acc) not in keys:
+                conflict += 1
+        return conflict / typed if typed else 0.0
+
     def _domain_concepts(self, content: list[nz.Tok]) -> set[str]:
         """The query's domain concepts ("bhyt", "khaisinh") that the base knows."""
         return {
@@ -923,6 +944,7 @@ class FaqIndex:
                 "first": float(i == 0),
                 "char_sim": self._char_sim(qgrams, k),
                 "answer_sim": self._answer_sim(content, k),
+                "accent_conflict": self._accent_conflict(content, k),
             })
         return out
 
@@ -1008,6 +1030,7 @@ class FaqIndex:
             "near": float(self._near(content, ranked, posterior)),
             "cue": float(bool(self._foreign_cues(query))),
             "private": float(len(foreign)),
+            "accent_conflict": self._accent_conflict(content, k1),
             "char_sim": self._char_sim(_char_grams(query), k1),
             "answer_sim": self._answer_sim(content, k1),
             "rank_logit": math.log(rp / (1 - rp)),

@@ -33,6 +33,10 @@ DEFAULT_SETS = {
     **{name: (DATA / f"faq_{name}_kb.csv", DATA / f"faq_{name}_cases.csv") for name in ("heldout", "blind", "fresh")},
 }
 L2 = 1.0
+TREES = 40  # boosting rounds on top of the logistic model (0: logistic only)
+TREE_RATE = 0.3
+TREE_L2 = 5.0
+TREE_MIN_LEAF = 30
 FALSE_BUDGET = 0.03  # answered out-of-scope questions allowed on the training cases
 WRONG_BUDGET = 0.02  # answerable questions answered with another entry
 
@@ -202,7 +206,65 @@ def fit_decision(samples: list[Sample], names: tuple[str, ...] = FEATURES) -> Lo
         if max(abs(s) for s in step) < 1e-7:
             break
     rule = LogisticRule(dict(zip(names, w[1:], strict=True)), w[0], 0.5, scale)
-    return LogisticRule(rule.weights, rule.bias, best_threshold(rule, samples), scale)
+    trees = tuple(boost(rule, rows, names)) if TREES else ()
+    rule = LogisticRule(rule.weights, rule.bias, 0.5, scale, trees)
+    return LogisticRule(rule.weights, rule.bias, best_threshold(rule, samples), scale, trees)
+
+
+def boost(base: LogisticRule, rows: list[Sample], names: tuple[str, ...]) -> list[dict]:
+    """Gradient-boosted depth-2 trees on the logistic model's residuals (Newton leaves)."""
+    z = [base.log_odds(s.features) for s in rows]
+    ys = [s.label for s in rows]
+    cuts = {}
+    for n in names:
+        vals = sorted({s.features[n] for s in rows})
+        if len(vals) > 16:
+            vals = [vals[int(i * (len(vals) - 1) / 15)] for i in range(16)]
+        cuts[n] = vals[:-1]
+    trees: list[dict] = []
+
+    def leaf(idx: list[int], g: list[float], h: list[float]) -> dict:
+        return {"v": TREE_RATE * -sum(g[i] for i in idx) / (sum(h[i] for i in idx) + TREE_L2)}
+
+    def gain(idx: list[int], g: list[float], h: list[float]) -> float:
+        sg = sum(g[i] for i in idx)
+        return sg * sg / (sum(h[i] for i in idx) + TREE_L2)
+
+    def split(idx: list[int], g: list[float], h: list[float]) -> tuple[str, float, list[int], list[int]] | None:
+        best, base_gain = None, gain(idx, g, h)
+        for n in names:
+            for t in cuts[n]:
+                left = [i for i in idx if rows[i].features[n] <= t]
+                if len(left) < TREE_MIN_LEAF or len(idx) - len(left) < TREE_MIN_LEAF:
+                    continue
+                right = [i for i in idx if rows[i].features[n] > t]
+                gn = gain(left, g, h) + gain(right, g, h) - base_gain
+                if best is None or gn > best[0]:
+                    best = (gn, n, t, left, right)
+        return None if best is None or best[0] <= 0 else best[1:]
+
+    for _ in range(TREES):
+        p = [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for v in z]
+        g = [pi - y for pi, y in zip(p, ys, strict=True)]
+        h = [max(pi * (1 - pi), 1e-6) for pi in p]
+        all_idx = list(range(len(rows)))
+        top = split(all_idx, g, h)
+        if top is None:
+            break
+        n, t, left, right = top
+        node: dict = {"f": n, "t": t}
+        for side, idx in (("l", left), ("r", right)):
+            sub = split(idx, g, h)
+            if sub is None:
+                node[side] = leaf(idx, g, h)
+            else:
+                n2, t2, l2, r2 = sub
+                node[side] = {"f": n2, "t": t2, "l": leaf(l2, g, h), "r": leaf(r2, g, h)}
+        trees.append(node)
+        from .decision import tree_value
+
+        z = [v + tree_value(node, s.features) for v, s in zip(z, rows, strict=True)]
+    return trees
 
 
 def metrics(rule: LogisticRule, samples: list[Sample]) -> dict[str, float]:
@@ -287,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         doc = {
             "weights": final.weights, "bias": final.bias, "threshold": final.threshold,
-            "scale": final.scale, "trained_on": train_names,
+            "scale": final.scale, "trees": list(final.trees), "trained_on": train_names,
         }
         if rr is not None:
             doc["reranker"] = {"weights": rr.weights, "scale": rr.scale}

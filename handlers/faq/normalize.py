@@ -145,7 +145,7 @@ TEENCODE: dict[str, str] = {
     "bit": "biết", "bjk": "biết", "hnay": "hôm nay", "hqua": "hôm qua", "thg": "tháng", "vs": "với",
     "ng": "người", "ngta": "người ta", "nc": "nước", "ns": "nói", "mn": "mọi người", "mng": "mọi người",
     "e": "em", "mk": "mình", "mik": "mình", "mjk": "mình", "mh": "mình", "t": "tôi", "tớ": "tôi",
-    "ck": "chồng", "vk": "vợ", "bme": "bố mẹ", "bm": "bố mẹ", "ae": "anh em", "oke": "ok",
+    "ck": "chồng", "vk": "vợ", "ny": "người yêu", "nyc": "người yêu", "bme": "bố mẹ", "bm": "bố mẹ", "ae": "anh em", "oke": "ok",
     "okie": "ok", "oki": "ok", "okay": "ok", "okela": "ok", "tks": "cảm ơn", "thks": "cảm ơn",
     "thanks": "cảm ơn", "thank": "cảm ơn", "camon": "cảm ơn", "cmon": "cảm ơn",
     "tgian": "thời gian", "tg": "thời gian", "onl": "online", "ol": "online", "dt": "điện thoại",
@@ -327,7 +327,7 @@ SITUATIONS: dict[str, list[str]] = {
     "kethon": [
         "lay vo", "lay chong", "cuoi vo", "cuoi chong", "cuoi nhau", "lay nhau", "dam cuoi", "dam hoi",
         "to chuc cuoi", "lam dam cuoi", "ve mot nha", "ve chung mot nha", "se duyen", "ket duyen",
-        "cuoi xin", "ket hon",
+        "cuoi xin", "ket hon", "dinh cuoi", "sap cuoi", "muon cuoi", "ngay cuoi", "thanh vo chong",
     ],
     "tthn": ["chua vo", "chua chong", "chua lap gia dinh", "con doc than", "chung minh doc than",
              "xac nhan chua ket hon", "chua ket hon bao gio"],
@@ -436,7 +436,7 @@ SITUATIONS: dict[str, list[str]] = {
         "dot nhap", "pha khoa", "be khoa", "cay cua",
     ],
     "trinhbao": [
-        "trinh bao", "to giac", "bao cong an", "bao an", "bao cho cong an", "khai bao voi cong an",
+        "trinh bao", "to giac",
         "mat trom", "trom", "bi trom", "bi lua", "lua dao", "lua tien", "bi danh", "danh nhau", "hanh hung",
         "de doa", "doa giet", "khung bo", "doi no", "xiet no", "cuop", "bi cuop", "ma tuy", "nghien hut",
         "tiem chich", "danh bac", "co bac", "gay roi", "tu tap", "dua xe", "quay roi",
@@ -574,6 +574,7 @@ class Tok:
     acc: str | None  # accent key when typed with diacritics
     text: str  # display form (accented where known); "" for an added situation concept
     expl: bool = False  # part of a matched situation phrase (explained by its concept)
+    start: bool = False  # first word of a clause (after "," "." "?" ...)
 
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -764,11 +765,16 @@ def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
         if plains[i] in _SIT_FIRST:
             for L in range(min(_SIT_MAXLEN, n - i), 0, -1):
                 canon = _SIT_TABLE.get(tuple(plains[i : i + L]))
+                if canon is not None and any(toks[j].start for j in range(i + 1, i + L)):
+                    continue  # a phrase does not run across a comma or a full stop
+                if canon is not None and plains[i + L - 1] == "mat" and i + L < n and not toks[i + L].start \
+                        and plains[i + L] in _LOSE_OBJECT:
+                    continue  # "bố em mất giấy khai sinh": lost a paper, nobody died
                 if canon is not None:
                     found.extend(c for c in canon if c not in found)
                     for j in range(i, i + L if canon else i):
                         t = out[j]
-                        out[j] = Tok(t.plain, t.acc, t.text, True)
+                        out[j] = Tok(t.plain, t.acc, t.text, True, t.start)
                     i += L
                     break
             else:
@@ -788,13 +794,16 @@ _LOSE_OBJECT = frozenset(
 )
 
 
-def _death(plains: list[str]) -> bool:
+def _death(toks: list[Tok]) -> bool:
+    plains = [t.plain for t in toks]
     for i, w in enumerate(plains):
         if w not in _FAMILY:
             continue
         for j in range(i + 1, min(len(plains), i + 5)):
+            if toks[j].start:
+                break
             d = plains[j]
-            nxt = plains[j + 1] if j + 1 < len(plains) else ""
+            nxt = plains[j + 1] if j + 1 < len(plains) and not toks[j + 1].start else ""
             if d == "mat" and nxt not in _LOSE_OBJECT:
                 return True
             if d in ("qua", "tu") and nxt in _DIE_NEXT or d == "chet":
@@ -805,7 +814,7 @@ def _death(plains: list[str]) -> bool:
 def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
     mode = SITUATION_QUERY if query else SITUATION_KB
     toks, extra = _situations(toks) if mode else (toks, [])
-    if mode == "all" and "khaitu" not in extra and _death([t.plain for t in toks]):
+    if mode == "all" and "khaitu" not in extra and _death(toks):
         extra.append("khaitu")
     if mode == "new":
         extra = [c for c in extra if c not in CONCEPTS]
@@ -845,7 +854,7 @@ REWRITES: dict[str, str] = {
     "sao y ban chinh": "chứng thực bản sao", "sao y": "chứng thực bản sao",
     "photo cong chung": "chứng thực bản sao", "cat khau": "xóa hộ khẩu", "cat ho khau": "xóa hộ khẩu",
     "cat nha": "xây nhà", "tien gia": "trợ cấp người cao tuổi", "dien ke": "công tơ điện",
-    "dong ho dien": "công tơ điện",
+    "dong ho dien": "công tơ điện", "doi sang ten": "đổi tên", "sang ten khac": "tên khác",
 }
 _REWRITE_TABLE = {tuple(k.split()): v for k, v in REWRITES.items()}
 _REWRITE_MAXLEN = max(len(k) for k in _REWRITE_TABLE)
@@ -854,33 +863,47 @@ _REWRITE_FIRST = frozenset(k[0] for k in _REWRITE_TABLE)
 
 def _rewrite(toks: list[Tok]) -> list[Tok]:
     plains = [t.plain for t in toks]
-    if _REWRITE_FIRST.isdisjoint(plains):
+    hits: list[tuple[int, int, str]] = []  # (start, length, replacement)
+    i, n = 0, len(plains)
+    while i < n:
+        if plains[i] in _REWRITE_FIRST:
+            for L in range(min(_REWRITE_MAXLEN, n - i), 1, -1):
+                std = _REWRITE_TABLE.get(tuple(plains[i : i + L]))
+                if std is not None:
+                    hits.append((i, L, std))
+                    i += L
+                    break
+            else:
+                i += 1
+        else:
+            i += 1
+    if not hits:
         return toks
     out: list[Tok] = []
-    i = 0
-    while i < len(toks):
-        for L in range(min(_REWRITE_MAXLEN, len(toks) - i), 0, -1):
-            std = _REWRITE_TABLE.get(tuple(plains[i : i + L]))
-            if std is not None:
-                out.extend(Tok(_canon_plain(_plain(w)), accent_key(w), w) for w in std.split())
-                i += L
-                break
-        else:
-            out.append(toks[i])
-            i += 1
+    pos = 0
+    for start, length, std in hits:
+        out.extend(toks[pos:start])
+        out.extend(Tok(_canon_plain(_plain(w)), accent_key(w), w, False, toks[start].start) for w in std.split())
+        pos = start + length
+    out.extend(toks[pos:])
     return out
+
+
+_CLAUSE = re.compile(r"[,.;:!?\n]+")
 
 
 @lru_cache(maxsize=16384)
 def _raw_cached(text: str) -> tuple[Tok, ...]:
-    words = _expand(_raw_words(text))
     toks: list[Tok] = []
-    for chunk in words:
-        for w in chunk.split():
-            p = _canon_plain(_plain(w))
-            if not p:
-                continue
-            toks.append(Tok(p, accent_key(w), w))
+    for clause in _CLAUSE.split(text):
+        first = True
+        for chunk in _expand(_raw_words(clause)):
+            for w in chunk.split():
+                p = _canon_plain(_plain(w))
+                if not p:
+                    continue
+                toks.append(Tok(p, accent_key(w), w, False, first))
+                first = False
     return tuple(_rewrite(toks))
 
 
@@ -991,7 +1014,9 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     loai nao, hang nao, nen mua, nen chon, review, gan day, gan nhat, may gio dong, may gio mo,
     du lich, tour, khach san, ve may bay, dat ve, tuyen dung, tuyen nguoi, viec lam, xin viec, luong bao,
     thoi tiet, bong da, xo so, game, phim, ca si, cach chua, chua benh, uong thuoc, an gi, cach nau,
-    mon an, lam giau, kiem tien, co phieu, chung khoan, dau tu, gui tiet kiem, bat dong san, cho thue
+    mon an, lam giau, kiem tien, co phieu, chung khoan, dau tu, gui tiet kiem, bat dong san, cho thue,
+    so rieng, zalo rieng, dien thoai rieng, rieng cua, facebook rieng, diem thi, diem chuan, xet tuyen dai hoc,
+    dai hoc nao
     """.replace("\n", ",").split(",")
     if s.strip()
 )
@@ -1005,19 +1030,22 @@ def private_intents(toks: list[Tok]) -> set[str]:
     plains = [t.plain if t.plain != "mua" or t.acc is None else "mua~" for t in toks]
     if _INTENT_FIRST.isdisjoint(plains):
         return set()
-    return ngrams(plains, _INTENT_MAXLEN) & PRIVATE_INTENT
+    return ngrams(plains, _INTENT_MAXLEN, _INTENT_FIRST) & PRIVATE_INTENT
 
 
 _CUE_MAXLEN = max(len(c.split()) for c in NON_PROCEDURAL)
 _CUE_FIRST = frozenset(c.split()[0] for c in NON_PROCEDURAL)
 
 
-def ngrams(plains: list[str], maxlen: int = _CUE_MAXLEN) -> set[str]:
+def ngrams(plains: list[str], maxlen: int = _CUE_MAXLEN, first: frozenset[str] | None = None) -> set[str]:
+    """Word n-grams up to ``maxlen`` (only those starting with a word of ``first`` if given)."""
     out: set[str] = set()
-    for i in range(len(plains)):
-        for L in range(1, maxlen + 1):
-            if i + L <= len(plains):
-                out.add(" ".join(plains[i : i + L]))
+    n = len(plains)
+    for i in range(n):
+        if first is not None and plains[i] not in first:
+            continue
+        for L in range(1, min(maxlen, n - i) + 1):
+            out.add(" ".join(plains[i : i + L]))
     return out
 
 
@@ -1025,7 +1053,7 @@ def non_procedural_cues(plains: list[str]) -> set[str]:
     """Intent cues (:data:`NON_PROCEDURAL`) found in a plain syllable sequence."""
     if _CUE_FIRST.isdisjoint(plains):
         return set()
-    return ngrams(plains) & NON_PROCEDURAL
+    return ngrams(plains, _CUE_MAXLEN, _CUE_FIRST) & NON_PROCEDURAL
 
 
 # --------------------------------------------------------------------------- typo helpers
