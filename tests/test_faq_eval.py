@@ -1,13 +1,16 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-``faq_eval_cases.csv`` runs over the starter knowledge base (the set the engine was tuned on);
-``faq_heldout_kb.csv`` + ``faq_heldout_cases.csv`` is a differently written knowledge base of
-another commune; ``faq_blind_kb.csv`` + ``faq_blind_cases.csv`` (an urban ward, 0-3 variants per
-entry, citizen-typed cases) was written before the last tuning round and never tuned on: its
-figures were the honest estimate until its failure categories leaked into tuning;
-``faq_fresh_kb.csv`` + ``faq_fresh_cases.csv`` (a northern mountain commune: agriculture,
-forest land, poverty, disability, disasters; citizen-typed cases) is now the honest estimate:
-it is only measured, never tuned on.
+Eleven knowledge bases with citizen-typed cases (about 3,200 in all), written by different people
+for different places (handlers.faq.fit lists them): the starter base with ``faq_eval_cases.csv``,
+then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune (heldout), urban wards (blind,
+wardC, wardF), a northern mountain commune (fresh), generic rural communes (communeA; communeB,
+without variants), a Central Highlands commune (highlandE), a coastal commune (coastalD) and a
+Red River delta commune (deltaG).
+
+The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
+*training* sets; ``coastalD`` and ``deltaG`` are never used for fitting or tuning: their figures
+are the honest estimate on an unseen base.  The training sets' figures are in-sample (the honest
+leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and noted in NOTES.md).
 
 The issue's goal is top-1 >= 95 %, false answers <= 5 %, wrong answers <= 3 %.  The goal tests
 are marked xfail while the engine is below it (so the suite stays green but the gap is visible:
@@ -23,46 +26,42 @@ import pytest
 
 from handlers.faq import load_starter_kb, read_kb
 from handlers.faq.evaluate import evaluate, format_report, main, read_cases
+from handlers.faq.fit import EVAL_SETS, UNSEEN_SETS
 
 DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
-# current level minus a little slack: fails on regressions
+# measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
+MEASURED = {
+    "starter": (0.962, 0.0, 0.012),
+    "heldout": (0.984, 0.029, 0.0),
+    "blind": (0.947, 0.028, 0.008),
+    "fresh": (0.929, 0.077, 0.0),
+    "wardC": (0.891, 0.015, 0.035),
+    "communeB": (0.853, 0.013, 0.013),
+    "communeA": (0.766, 0.083, 0.050),
+    "highlandE": (0.869, 0.015, 0.024),
+    "wardF": (0.856, 0.023, 0.022),
+    # never used for fitting: the honest estimate
+    "coastalD": (0.920, 0.015, 0.025),
+    "deltaG": (0.866, 0.069, 0.040),
+}
+SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
-    # measured 0.896 / 0.033 / 0.009 (query-likelihood ranking blend + posterior decision);
-    # 0.907 / 0.0 / 0.017 with paraphrase groups, the "nhà" rule and the intent cues;
-    # 0.910 / 0.0 / 0.017 with the anchored answer (engine._anchored);
-    # 0.922 / 0.0 / 0.017 with concept syllables protected from correction and answer-df IDF;
-    # 0.951 / 0.0 / 0.015 with the everyday-situation lexicon (normalize.SITUATIONS) and the near answer;
-    # 0.957 / 0.0 / 0.012 with the sibling action dimension (engine.ACTIONS)
-    "starter": {"top1": 0.94, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
-    # measured 0.937 / 0.029 / 0.0; then 0.937 / 0.029 / 0.008; 0.953 / 0.029 / 0.008 (anchored answer);
-    # 0.984 / 0.029 / 0.0 (situation lexicon)
-    "heldout": {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03},
-    # blind set: measured 0.835 / 0.056 / 0.008, then 0.872 / 0.0 / 0.008, 0.880 / 0.0 / 0.008,
-    # 0.925 / 0.0 / 0.008 with the situation lexicon (written without its cases; below the goal: floor only);
-    # 0.940 / 0.0 / 0.0 with the action dimension (its failure categories have leaked into tuning since)
-    "blind": {"top1": 0.92, "false_answer_rate": 0.03, "wrong_answer_rate": 0.03},
-    # fresh set (a northern mountain commune, written before the action-dimension round and only
-    # measured, never tuned on: the honest estimate): 0.865 / 0.154 / 0.014 before and after
-    "fresh": {"top1": 0.85, "false_answer_rate": 0.17, "wrong_answer_rate": 0.03},
+    name: {
+        "top1": top1 - SLACK["top1"],
+        "false_answer_rate": false + SLACK["false_answer_rate"],
+        "wrong_answer_rate": wrong + SLACK["wrong_answer_rate"],
+    }
+    for name, (top1, false, wrong) in MEASURED.items()
 }
 
 
 def _sets():
-    starter = (load_starter_kb(), read_cases((DATA / "faq_eval_cases.csv").read_bytes()))
-    held = (
-        read_kb((DATA / "faq_heldout_kb.csv").read_bytes(), "faq_heldout_kb.csv"),
-        read_cases((DATA / "faq_heldout_cases.csv").read_bytes()),
-    )
-    blind = (
-        read_kb((DATA / "faq_blind_kb.csv").read_bytes(), "faq_blind_kb.csv"),
-        read_cases((DATA / "faq_blind_cases.csv").read_bytes()),
-    )
-    fresh = (
-        read_kb((DATA / "faq_fresh_kb.csv").read_bytes(), "faq_fresh_kb.csv"),
-        read_cases((DATA / "faq_fresh_cases.csv").read_bytes()),
-    )
-    return {"starter": starter, "heldout": held, "blind": blind, "fresh": fresh}
+    out = {}
+    for name, (kb_path, cases_path) in EVAL_SETS.items():
+        kb = load_starter_kb() if kb_path is None else read_kb(kb_path.read_bytes(), kb_path.name)
+        out[name] = (kb, read_cases(cases_path.read_bytes()))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -72,26 +71,18 @@ def results() -> dict[str, dict]:
 
 def test_eval_sets_are_big_enough():
     sets = _sets()
+    assert set(sets) == set(MEASURED) and set(UNSEEN_SETS) <= set(sets)
     kb, cases = sets["starter"]
-    ids = {e.id for e in kb}
     assert len(cases) >= 300
-    assert all(e in ids for _, e in cases if e)
-    negatives = [q for q, e in cases if not e]
-    assert len(negatives) >= 0.15 * len(cases)
-    assert {e for _, e in cases if e} == ids  # every entry is exercised
-    kb2, cases2 = sets["heldout"]
-    assert len(cases2) >= 150 and all(e in {x.id for x in kb2} for _, e in cases2 if e)
-    kb3, cases3 = sets["blind"]
-    assert len(kb3) >= 40 and len(cases3) >= 150
-    assert {e for _, e in cases3 if e} == {x.id for x in kb3}
-    assert sum(1 for _, e in cases3 if not e) >= 0.15 * len(cases3)
-    kb4, cases4 = sets["fresh"]
-    assert len(kb4) >= 40 and len(cases4) >= 150
-    assert {e for _, e in cases4 if e} == {x.id for x in kb4}
-    assert sum(1 for _, e in cases4 if not e) >= 0.15 * len(cases4)
+    for name, (kb, cases) in sets.items():
+        ids = {e.id for e in kb}
+        assert len(cases) >= 150, name
+        assert all(e in ids for _, e in cases if e), name
+        assert {e for _, e in cases if e} == ids, name  # every entry is exercised
+        assert sum(1 for _, e in cases if not e) >= 0.15 * len(cases), name
 
 
-@pytest.mark.parametrize("name", ["starter", "heldout", "blind", "fresh"])
+@pytest.mark.parametrize("name", list(MEASURED))
 def test_floor(results, name):
     r = results[name]
     print(format_report(r))
@@ -102,7 +93,7 @@ def test_floor(results, name):
 
 
 @pytest.mark.xfail(reason="top-1 goal of 95 % not reached yet (see report)", strict=False)
-@pytest.mark.parametrize("name", ["starter", "heldout", "blind", "fresh"])
+@pytest.mark.parametrize("name", list(MEASURED))
 def test_goal(results, name):
     r = results[name]
     assert r["top1"] >= GOAL["top1"], format_report(r)

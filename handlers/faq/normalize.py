@@ -249,7 +249,7 @@ CONCEPTS: dict[str, list[str]] = {
     "bhtn": ["bao hiem that nghiep"],
     "nuocngoai": [
         "nuoc ngoai", "ngoai quoc", "han quoc", "trung quoc", "dai loan", "nhat ban", "nguoi my", "nguoi uc",
-        "viet kieu", "nguoi tay", "nguoi han", "nguoi nhat", "nguoi trung", "lao", "campuchia", "thai lan",
+        "viet kieu", "nguoi tay", "nguoi han", "nguoi nhat", "nguoi trung", "ben lao", "nuoc lao", "campuchia", "thai lan",
         "nguoi trung quoc", "nguoi han quoc", "nguoi dai loan", "nguoi nhat ban", "hoa ky", "nguoi duc",
         "nguoi phap", "nguoi nga", "nguoi lao", "singapore", "malaysia", "canada", "chau au", "nguoi ngoai quoc",
     ],
@@ -367,9 +367,9 @@ SITUATIONS: dict[str, list[str]] = {
     "vneid": ["muc 2", "muc hai", "dinh danh", "kich hoat tai khoan", "tai khoan dinh danh"],
     "landau": [
         "lan dau", "cap moi", "chua co can cuoc", "chua lam can cuoc", "chua bao gio lam", "du 14 tuoi", "du 14",
-        "14 tuoi", "15 tuoi", "16 tuoi", "du tuoi lam", "tre duoi 14", "duoi 14 tuoi", "chua co the",
+        "du tuoi lam", "tre duoi 14", "duoi 14 tuoi", "chua co the",
     ],
-    "capdoi": ["cap doi", "doi the", "het han", "du 25 tuoi", "25 tuoi", "40 tuoi", "60 tuoi", "doi sang",
+    "capdoi": ["cap doi", "doi the", "het han", "du 25 tuoi", "du 40 tuoi", "du 60 tuoi", "doi sang",
                "the cu", "doi can cuoc", "doi cccd", "doi chung minh"],
     "caplai": [
         "cap lai", "lam lai", "bi mat", "danh mat", "danh roi", "roi mat", "lam mat", "lam roi", "that lac",
@@ -709,6 +709,9 @@ def _expand(words: list[str]) -> list[str]:
         if p == "hong" and prev in _SOHONG_PREV:
             out.append("hồng")
             continue
+        if p == "cho" and w == "cho" and prev in ("bi", "con", "nuoi", "tiem", "dai", "bo", "bắt", "bat"):
+            out.append("chó")  # "bị cho cắn": the dog, not the preposition
+            continue
         if p == "v" and w == "v":
             out.append("vậy" if i == n - 1 or nxt in ("a", "ak", "ah") else "với")
             continue
@@ -790,14 +793,15 @@ _FAMILY = frozenset("bo me cha ong ba vo chong chau cu bac chu di thim mo duong"
 _DIE_NEXT = frozenset({"doi", "tran", "vong"})
 _LOSE_OBJECT = frozenset(
     """giay the so can bang ho tien xe dien nuoc lien trom tich viec mua ngu an dat nha vi ban hang
-    chung cmnd cccd ks khau ten dau suc quyen kha trinh con dien thoai cap sinh""".split()
+    chung cmnd cccd ks khau ten dau suc quyen kha trinh con dien thoai cap sinh
+    bao phi may nhieu lau thoi cong it""".split()
 )
 
 
 def _death(toks: list[Tok]) -> bool:
     plains = [t.plain for t in toks]
     for i, w in enumerate(plains):
-        if w not in _FAMILY:
+        if w not in _FAMILY or (w == "cu" and toks[i].acc != "cu5"):  # "cụ", not "cư trú"
             continue
         for j in range(i + 1, min(len(plains), i + 5)):
             if toks[j].start:
@@ -825,12 +829,25 @@ def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
     return out
 
 
+# Word sequences that contain a concept phrase but mean something else ("mang thai lần đầu" is
+# not Thái Lan): matched first, their words stay as they are.
+CONCEPT_BLOCK: frozenset[tuple[str, ...]] = frozenset(
+    tuple(p.split()) for p in ("mang thai lan", "thai lan dau", "thai lan thu", "co thai lan", "kham thai lan")
+)
+_BLOCK_MAXLEN = max(len(b) for b in CONCEPT_BLOCK)
+
+
 def _fold_only(toks: list[Tok]) -> list[Tok]:
     out: list[Tok] = []
     i = 0
     n = len(toks)
     plains = [t.plain for t in toks]
     while i < n:
+        blocked = next((L for L in range(_BLOCK_MAXLEN, 1, -1) if tuple(plains[i : i + L]) in CONCEPT_BLOCK), 0)
+        if blocked:
+            out.extend(toks[i : i + blocked])
+            i += blocked
+            continue
         matched = False
         for L in range(min(_CONCEPT_MAXLEN, n - i), 0, -1):
             key = tuple(plains[i : i + L])

@@ -1,0 +1,111 @@
+"""The learnt parts of the FAQ decision: fitting (handlers.faq.fit) and the shipped model."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from handlers.faq import decision, fit
+from handlers.faq.decision import LogisticRule, Reranker, load_model
+from handlers.faq.engine import FaqIndex
+from handlers.faq.kb_io import load_starter_kb
+
+
+def _samples(n: int = 400, seed: int = 3) -> list[fit.Sample]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        label = int(i % 3 != 0)
+        answerable = bool(label) or i % 2 == 0
+        f = {name: rnd.gauss(0.0, 1.0) for name in decision.FEATURES}
+        f["s1"] = rnd.gauss(1.5 if label else -1.0, 0.7)  # the informative feature
+        out.append(fit.Sample(f, label, answerable))
+    return out
+
+
+def test_fit_decision_learns_the_informative_feature():
+    samples = _samples()
+    rule = fit.fit_decision(samples)
+    assert max(rule.weights, key=lambda n: abs(rule.weights[n])) == "s1" and rule.weights["s1"] > 0
+    m = fit.metrics(rule, samples)
+    assert m["top1"] > 0.7
+    assert m["false"] <= fit.FALSE_BUDGET + 1e-9 and m["wrong"] <= fit.WRONG_BUDGET + 1e-9
+
+
+def test_threshold_keeps_the_budgets():
+    samples = _samples(seed=9)
+    rule = LogisticRule({"s1": 1.0}, 0.0, 0.5, {"s1": (0.0, 1.0)})
+    t = fit.best_threshold(rule, samples)
+    m = fit.metrics(LogisticRule(rule.weights, rule.bias, t, rule.scale), samples)
+    assert m["false"] <= fit.FALSE_BUDGET and m["wrong"] <= fit.WRONG_BUDGET
+    # any lower threshold breaks a budget or answers nothing more
+    lower = fit.metrics(LogisticRule(rule.weights, rule.bias, t - 0.05, rule.scale), samples)
+    assert lower["top1"] >= m["top1"]
+
+
+def test_fit_reranker_prefers_the_right_candidate():
+    rnd = random.Random(5)
+    cases = []
+    for i in range(120):
+        cands = [{n: rnd.random() for n in decision.CANDIDATE_FEATURES} for _ in range(5)]
+        right = rnd.randrange(5)
+        cands[right]["char_sim"] += 1.0
+        c = fit.Case(f"q{i}", f"e{right}", index=None)  # type: ignore[arg-type]
+        c.candidates, c.candidate_ids = cands, [f"e{k}" for k in range(5)]
+        cases.append(c)
+    rr = fit.fit_reranker(cases)
+    assert max(rr.weights, key=lambda n: rr.weights[n]) == "char_sim"
+    hits = sum(max(range(5), key=lambda k: rr.scores(c.candidates)[k]) == c.candidate_ids.index(c.expected) for c in cases)
+    assert hits / len(cases) > 0.9
+
+
+def test_model_file_round_trip(tmp_path):
+    trees = [{"f": "s1", "t": 0.5, "l": {"v": -0.25}, "r": {"v": 0.5}}]
+    doc = {
+        "weights": {"s1": 2.0}, "bias": -1.0, "threshold": 0.6, "scale": {"s1": [0.5, 0.25]}, "trees": trees,
+        "reranker": {"weights": {"sim": 1.0}, "scale": {"sim": [0.0, 1.0]}},
+    }
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    rule, rr = load_model(path)
+    assert isinstance(rule, LogisticRule) and isinstance(rr, Reranker)
+    # z = -1 + 2 * (1.0 - 0.5) / 0.25 + 0.5 (right leaf) = 3.5
+    assert abs(rule.log_odds({"s1": 1.0}) - 3.5) < 1e-9
+    assert rule.passes({"s1": 1.0}) and not rule.passes({"s1": 0.0})
+    assert rr.scores([{"sim": 0.2}, {"sim": 0.7}]) == [0.2, 0.7]
+    assert load_model(tmp_path / "missing.json") == (None, None)
+
+
+def test_shipped_model_features_are_complete_and_bounded():
+    idx = FaqIndex.build(load_starter_kb())
+    for q in ("thu tuc lam cccd", "giá vàng hôm nay", "mất sổ đỏ làm lại thế nào", "karaoke nào gần đây hát hay"):
+        content, _, _ = idx._analyse_query(q)
+        rk = idx._rerank(q, content, idx._rank(content))
+        f = idx.features(q, content, rk)
+        assert set(f) == set(decision.FEATURES)
+        assert all(isinstance(v, float) and v == v for v in f.values())  # no NaN
+        assert 0.0 <= decision.MODEL.probability(f) <= 1.0
+        cands = idx.candidate_features(content, rk, q)
+        assert cands and all(set(c) == set(decision.CANDIDATE_FEATURES) for c in cands)
+    assert idx.ask("giá vàng hôm nay").decision != "answer"
+
+
+def test_fit_cli_on_small_sets(tmp_path, capsys):
+    kb = tmp_path / "kb.csv"
+    kb.write_text(
+        "id,question,variants,answer\n"
+        "ks,Đăng ký khai sinh,Làm giấy khai sinh cho con,Nộp tại UBND xã.\n"
+        "kh,Đăng ký kết hôn,Làm giấy kết hôn,Hai bên nộp tại UBND xã.\n"
+        "kt,Đăng ký khai tử,Báo tử cho người mất,Người thân nộp tại UBND xã.\n",
+        encoding="utf-8",
+    )
+    cases = tmp_path / "cases.csv"
+    rows = ["query,expected_id"]
+    for q, e in [("lam giay khai sinh", "ks"), ("con moi sinh lam giay gi", "ks"), ("dang ky ket hon", "kh"),
+                 ("cuoi vo can giay gi", "kh"), ("bo em mat roi bao tu", "kt"), ("khai tu o dau", "kt"),
+                 ("gia vang hom nay", ""), ("bong da toi nay", ""), ("cam on ad", "")] * 4:
+        rows.append(f"{q},{e}")
+    cases.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert fit.main(["--set", f"a={kb},{cases}", "--set", f"b={kb},{cases}", "--no-rerank"]) == 0
+    out = capsys.readouterr().out
+    assert "leave one knowledge base out" in out and "a " in out and "final models on a, b" in out
