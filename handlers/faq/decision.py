@@ -81,6 +81,7 @@ class Reranker:
 
     weights: dict[str, float] = field(default_factory=dict)
     scale: dict[str, tuple[float, float]] = field(default_factory=dict)
+    trees: tuple[dict, ...] = ()  # boosted trees added to the linear score (see LogisticRule)
 
     def scores(self, candidates: list[dict[str, float]]) -> list[float]:
         out = []
@@ -89,6 +90,8 @@ class Reranker:
             for name, w in self.weights.items():
                 mean, std = self.scale.get(name, (0.0, 1.0))
                 z += w * (f.get(name, 0.0) - mean) / std
+            for tree in self.trees:
+                z += tree_value(tree, f)
             out.append(z)
         return out
 
@@ -107,7 +110,7 @@ def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker |
         data["weights"], data["bias"], data["threshold"], _scale(data["scale"]), tuple(data.get("trees", ()))
     )
     rr = data.get("reranker")
-    return rule, (Reranker(rr["weights"], _scale(rr["scale"])) if rr else None)
+    return rule, (Reranker(rr["weights"], _scale(rr["scale"]), tuple(rr.get("trees", ()))) if rr else None)
 
 
 MODEL, RERANKER = load_model()

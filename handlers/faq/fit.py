@@ -19,6 +19,7 @@ import argparse
 import bisect
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +44,12 @@ EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
 DEFAULT_SETS = {name: EVAL_SETS[name] for name in TRAINING_SETS}
 L2 = 1.0
 TREES = 40  # boosting rounds on top of the logistic model (0: logistic only)
+RERANK_TREES = 40  # ... and on top of the reranker's conditional logit
 TREE_RATE = 0.3
 TREE_L2 = 5.0
 TREE_MIN_LEAF = 30
-FALSE_BUDGET = 0.03  # answered out-of-scope questions allowed on the training cases
-WRONG_BUDGET = 0.02  # answerable questions answered with another entry
+FALSE_BUDGET = 0.03
+WRONG_BUDGET = 0.02
 
 
 @dataclass
@@ -164,7 +166,29 @@ def fit_reranker(cases: list[Case], names: tuple[str, ...] = CANDIDATE_FEATURES)
         w = cand
         if max(abs(t * s) for s in step) < 1e-6:
             break
-    return Reranker(dict(zip(names, w, strict=True)), scale)
+    linear = Reranker(dict(zip(names, w, strict=True)), scale)
+    if not RERANK_TREES:
+        return linear
+    rows = [f for c in groups for f in c.candidates]
+    spans, pos = [], 0
+    for c in groups:
+        spans.append((pos, pos + len(c.candidates), pos + ys[len(spans)]))
+        pos += len(c.candidates)
+
+    def grad(z: list[float]) -> tuple[list[float], list[float]]:
+        g, h = [0.0] * len(z), [0.0] * len(z)
+        for a, b, right in spans:
+            m = max(z[a:b])
+            e = [math.exp(v - m) for v in z[a:b]]
+            tot = sum(e)
+            for i in range(a, b):
+                p = e[i - a] / tot
+                g[i] = p - (1.0 if i == right else 0.0)
+                h[i] = max(p * (1 - p), 1e-6)
+        return g, h
+
+    z0 = [v for c in groups for v in linear.scores(c.candidates)]
+    return Reranker(linear.weights, scale, tuple(grow_trees(rows, names, z0, grad, RERANK_TREES)))
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -221,20 +245,36 @@ def fit_decision(samples: list[Sample], names: tuple[str, ...] = FEATURES) -> Lo
 
 
 def boost(base: LogisticRule, rows: list[Sample], names: tuple[str, ...]) -> list[dict]:
-    """Gradient-boosted depth-2 trees on the logistic model's residuals (Newton leaves); splits
-    are searched on 16 quantile bins per feature (histograms of gradients)."""
+    """Gradient-boosted trees on the logistic model's residuals."""
+    ys = [s.label for s in rows]
+
+    def grad(z: list[float]) -> tuple[list[float], list[float]]:
+        p = [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for v in z]
+        return [pi - y for pi, y in zip(p, ys, strict=True)], [max(pi * (1 - pi), 1e-6) for pi in p]
+
+    return grow_trees([s.features for s in rows], names, [base.log_odds(s.features) for s in rows], grad, TREES)
+
+
+def grow_trees(
+    rows: list[dict[str, float]],
+    names: tuple[str, ...],
+    z: list[float],
+    grad: Callable[[list[float]], tuple[list[float], list[float]]],
+    rounds: int,
+) -> list[dict]:
+    """Gradient boosting of depth-2 regression trees (Newton leaves) from the scores ``z``;
+    ``grad`` gives the loss's gradients and hessians at the current scores.  Splits are searched
+    on 16 quantile bins per feature (histograms of gradients)."""
     from .decision import tree_value
 
-    z = [base.log_odds(s.features) for s in rows]
-    ys = [s.label for s in rows]
     cuts: dict[str, list[float]] = {}
     bins: dict[str, list[int]] = {}
     for n in names:
-        vals = sorted({s.features[n] for s in rows})
+        vals = sorted({f[n] for f in rows})
         if len(vals) > 16:
             vals = [vals[int(i * (len(vals) - 1) / 15)] for i in range(16)]
         cuts[n] = vals[:-1]
-        bins[n] = [bisect.bisect_left(cuts[n], s.features[n]) for s in rows]  # row's bin: value <= cuts[b]
+        bins[n] = [bisect.bisect_left(cuts[n], f[n]) for f in rows]  # row's bin: value <= cuts[b]
     trees: list[dict] = []
 
     def leaf(idx: list[int], g: list[float], h: list[float]) -> dict:
@@ -269,10 +309,8 @@ def boost(base: LogisticRule, rows: list[Sample], names: tuple[str, ...]) -> lis
         right = [i for i in idx if bins[n][i] > k]
         return n, cuts[n][k], left, right
 
-    for _ in range(TREES):
-        p = [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for v in z]
-        g = [pi - y for pi, y in zip(p, ys, strict=True)]
-        h = [max(pi * (1 - pi), 1e-6) for pi in p]
+    for _ in range(rounds):
+        g, h = grad(z)
         top = split(list(range(len(rows))), g, h)
         if top is None:
             break
@@ -286,7 +324,7 @@ def boost(base: LogisticRule, rows: list[Sample], names: tuple[str, ...]) -> lis
                 n2, t2, l2, r2 = sub
                 node[side] = {"f": n2, "t": t2, "l": leaf(l2, g, h), "r": leaf(r2, g, h)}
         trees.append(node)
-        z = [v + tree_value(node, s.features) for v, s in zip(z, rows, strict=True)]
+        z = [v + tree_value(node, f) for v, f in zip(z, rows, strict=True)]
     return trees
 
 
@@ -345,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--holdout", action="append", default=[], help="set left out of the final fit")
     ap.add_argument("--no-rerank", action="store_true", help="fit the decision model only")
+    ap.add_argument("--unseen", action="store_true", help=f"also measure the final models on {', '.join(UNSEEN_SETS)}")
     ap.add_argument("--write", action="store_true", help=f"store the final models in {MODEL_PATH.name}")
     args = ap.parse_args(argv)
     sets = dict(_parse_set(s) for s in args.set) or dict(DEFAULT_SETS)
@@ -367,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
               f"  ranking ceiling {ceiling:.3f}{tag}")
     rr, final = models(train_names)
     print("final models on", ", ".join(train_names), f"threshold {final.threshold:.3f}")
-    if not args.set:
+    if args.unseen:
         print("sets never used for fitting (final models):")
         for name in UNSEEN_SETS:
             m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr))
@@ -382,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale": final.scale, "trees": list(final.trees), "trained_on": train_names,
         }
         if rr is not None:
-            doc["reranker"] = {"weights": rr.weights, "scale": rr.scale}
+            doc["reranker"] = {"weights": rr.weights, "scale": rr.scale, "trees": list(rr.trees)}
         MODEL_PATH.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         print("written", MODEL_PATH)
     return 0

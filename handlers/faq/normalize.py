@@ -1033,7 +1033,8 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     thoi tiet, bong da, xo so, game, phim, ca si, cach chua, chua benh, uong thuoc, an gi, cach nau,
     mon an, lam giau, kiem tien, co phieu, chung khoan, dau tu, gui tiet kiem, bat dong san, cho thue,
     so rieng, zalo rieng, dien thoai rieng, rieng cua, facebook rieng, diem thi, diem chuan, xet tuyen dai hoc,
-    dai hoc nao
+    dai hoc nao, met vuong, 1 met, mot met, xi mang, vat lieu xay, dich vu tang le, ao cuoi, chup anh cuoi,
+    vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can
     """.replace("\n", ",").split(",")
     if s.strip()
 )
