@@ -33,17 +33,17 @@ GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
     "starter": (0.959, 0.0, 0.009),
-    "heldout": (0.984, 0.029, 0.0),
+    "heldout": (0.984, 0.057, 0.0),
     "blind": (0.947, 0.0, 0.008),
-    "fresh": (0.908, 0.051, 0.0),
-    "wardC": (0.900, 0.015, 0.035),
-    "communeB": (0.853, 0.040, 0.008),
-    "communeA": (0.761, 0.083, 0.041),
-    "highlandE": (0.850, 0.015, 0.014),
-    "wardF": (0.852, 0.023, 0.015),
+    "fresh": (0.915, 0.051, 0.0),
+    "wardC": (0.891, 0.015, 0.025),
+    "communeB": (0.870, 0.013, 0.008),
+    "communeA": (0.752, 0.083, 0.036),
+    "highlandE": (0.850, 0.029, 0.019),
+    "wardF": (0.849, 0.023, 0.007),
     # never used for fitting: the honest estimate
-    "coastalD": (0.915, 0.030, 0.030),
-    "deltaG": (0.843, 0.069, 0.022),
+    "coastalD": (0.915, 0.015, 0.010),
+    "deltaG": (0.843, 0.083, 0.027),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

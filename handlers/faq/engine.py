@@ -42,6 +42,7 @@ import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -91,6 +92,8 @@ class Ranking:
     action: dict[int, float]  # the action-dimension adjustment of close siblings
     rank_prob: float = 1.0  # the learnt reranker's probability of the top candidate
     rank_margin: float = 0.0  # its score lead over the next distinct candidate
+    weights: tuple[dict[str, float], dict[str, float], float] | None = None  # query term weights
+    qgrams: dict[str, int] | None = None  # the query's character trigrams
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -109,7 +112,8 @@ CALIB_DOCS_PER_ENTRY = 3
 COVERAGE_MIX = 0.5  # share of query coverage in the final score
 ANSWER_COVERAGE = 0.3  # a query word found only in the answer covers this much
 RANK_DEPTH = 40
-RERANK_DEPTH = 20  # candidates reranked with query coverage  # candidates kept after scoring  # weight of answer-text terms inside the entry bag
+RERANK_DEPTH = 20  # candidates reranked with query coverage
+RERANK_DEPTH_LM = 20  # candidates whose likelihood is corrected for words typed with other diacritics
 OOV_WEIGHT = 0.9  # an unknown content word weighs like this share of the rarest known word
 ANSWER_DF_SHARE = 1.0  # an answer holding a word counts as this share of a phrasing for its IDF
 ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contradict the KB
@@ -232,6 +236,7 @@ class FaqIndex:
         self._acc_keys: dict[str, set[str]] = {}
         self._qkey: list[str] = []  # normalised question per entry (to detect duplicates)
         self._entry_actions: list[set[str]] = []  # action dimension per entry (see ACTIONS)
+        self._entry_acc: list[dict[str, set[str]]] = []  # accent keys of each entry's phrasings
         self._max_idf = 1.0
         self._fix_cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -288,10 +293,17 @@ class FaqIndex:
             seen: set[str] = set()
             tc: dict[str, int] = {}
             phrasings = [e.question, *[v for v in e.variants if v and v.strip()]]
+            eacc: dict[str, set[str]] = {}
+            acts: set[str] = set()
             for text in phrasings:
+                raw = nz.analyse_raw(text)
+                for t in raw:
+                    if t.acc is not None:
+                        eacc.setdefault(t.plain, set()).add(_acc_fold(t.acc))
                 note_raw(text)
-                kb_cues |= nz.non_procedural_cues([t.plain for t in nz.analyse_raw(text)])
+                kb_cues |= nz.non_procedural_cues([t.plain for t in raw])
                 plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
+                acts |= _actions(plains)
                 if not plains:
                     continue
                 terms = _terms(plains)
@@ -311,9 +323,7 @@ class FaqIndex:
             answer_full.append(ans)
             answer_terms.append(ans - seen)
             self._qkey.append(nz.normalize_plain(e.question))
-            acts: set[str] = set()
-            for text in phrasings:
-                acts |= _actions([t.plain for t in nz.content_tokens(nz.analyse(text))])
+            self._entry_acc.append(eacc)
             self._entry_actions.append(acts)
 
         ans_df: dict[str, int] = defaultdict(int)
@@ -368,12 +378,16 @@ class FaqIndex:
         # per-document term weights: frequent terms are scored only on candidate documents
         self._common_df = max(40, int(0.02 * n))
         self._doc_terms = [dict() for _ in self._doc_entry]
+        self._doc_unigrams: list[tuple[list[tuple[str, float]], float]] = []  # built below
         self._entry_docs: list[list[int]] = [[] for _ in range(n)]
         for d, k in enumerate(self._doc_entry):
             self._entry_docs[k].append(d)
         for t, plist in postings.items():
             for d, wt in plist:
                 self._doc_terms[d][t] = wt
+        for terms in self._doc_terms:
+            uni = [(t, w) for t, w in terms.items() if " " not in t]
+            self._doc_unigrams.append((uni, sum(w for _, w in uni) or 1.0))
         self._bag_terms = [dict() for _ in range(n)]
         for t, plist in bag_postings.items():
             for k, wt in plist:
@@ -429,11 +443,15 @@ class FaqIndex:
         self._char_vec = [{x: c * self._char_idf[x] for x, c in g.items()} for g in grams]
         self._char_norm = [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in self._char_vec]
 
-    def _char_sim(self, query_grams: dict[str, int], k: int) -> float:
-        """Best character-trigram cosine between the query and entry ``k``'s phrasings."""
+    def _char_query(self, query_grams: dict[str, int]) -> tuple[dict[str, float], float]:
+        """The query's weighted trigram vector and its norm."""
         idf, mx = self._char_idf, self._char_max_idf
         q = {x: c * idf.get(x, mx) for x, c in query_grams.items()}
-        qn = math.sqrt(sum(v * v for v in q.values())) or 1.0
+        return q, math.sqrt(sum(v * v for v in q.values())) or 1.0
+
+    def _char_sim(self, query: tuple[dict[str, float], float], k: int) -> float:
+        """Best character-trigram cosine between the query and entry ``k``'s phrasings."""
+        q, qn = query
         best = 0.0
         for d in self._entry_docs[k]:
             vec = self._char_vec[d]
@@ -546,13 +564,25 @@ class FaqIndex:
         """Candidates in blended order (similarity + length-normalised log-likelihood + the
         action dimension), the top one's posterior and its log-likelihood ratio against the
         out-of-scope model per unit of query weight."""
-        ranked, _ = self._score(content)
+        weights = self._query_weights(content)
+        ranked, _ = self._score(content, weights=weights)
         if not ranked:
             return Ranking([], 0.0, 0.0, {}, {})
         sim = {k: s for s, k in ranked}
-        lm, neg, wsum, _ = self._lm_score(content, list(sim))
+        lm, neg, wsum, terms = self._lm_score(content, list(sim))
         cand = list(sim)
         norm = wsum or 1.0
+        accented = [t for t in content if t.acc is not None and t.text]
+        if accented:
+            # a word typed with other diacritics than the entry's ("muốn" / "muộn") is another
+            # word: it gives that entry no likelihood
+            tw = dict(terms)
+            for k in cand[:RERANK_DEPTH_LM]:
+                eacc = self._entry_acc[k]
+                for t in accented:
+                    keys = eacc.get(t.plain)
+                    if keys and _acc_fold(t.acc) not in keys:
+                        lm[k] -= tw.get(t.plain, 0.0) * self._lm_gain[k].get(t.plain, 0.0)
         base_lm = dict(lm)
 
         def blended_order() -> list[int]:
@@ -588,7 +618,9 @@ class FaqIndex:
         posterior = sum(math.exp(xs[k] - m) for k in set(same) | {k1}) / z
         top_base = max(base_lm.values())
         lm_rel = {k: (base_lm[k] - top_base) / norm for k in cand}
-        return Ranking([(sim.get(k, 0.0), k) for k in order], posterior, (lm[k1] - neg) / norm, lm_rel, action)
+        return Ranking(
+            [(sim.get(k, 0.0), k) for k in order], posterior, (lm[k1] - neg) / norm, lm_rel, action, weights=weights
+        )
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -695,11 +727,16 @@ class FaqIndex:
                 qdot[bg] = wt * min(qdot[a] / qw[a], qdot[b] / qw[b])
         return qw, qdot, oov
 
-    def _score(self, content: list[nz.Tok], exclude: int | None = None) -> tuple[list[tuple[float, int]], float]:
+    def _score(
+        self,
+        content: list[nz.Tok],
+        exclude: int | None = None,
+        weights: tuple[dict[str, float], dict[str, float], float] | None = None,
+    ) -> tuple[list[tuple[float, int]], float]:
         """Ranked (score, entry) pairs and the query's unknown-content share.
 
         ``exclude``: a document (phrasing) held out of its entry, for self-calibration."""
-        qw, qdot, oov = self._query_weights(content)
+        qw, qdot, oov = weights or self._query_weights(content)
         norm_sq = sum(v * v for v in qw.values()) + oov * oov
         if not qw:
             return [], 1.0 if oov else 0.0
@@ -900,14 +937,14 @@ class FaqIndex:
         """Share of the query's words typed with diacritics that entry ``k`` holds only with
         other diacritics ("chán" against "chắn"): different words that fold alike."""
         typed = conflict = 0
-        tc = self._tcounts[k]
+        eacc = self._entry_acc[k]
         for t in content:
-            if t.acc is None or not t.text or t.plain in nz.FUNCTION:
+            if t.acc is None or not t.text:
                 continue
             typed += 1
-            keys = self._acc_keys.get(t.plain)
-            if tc.get(t.plain, 0) and keys and _acc_fold(t.acc) not in keys:
-                conflict += 1
+            keys = eacc.get(t.plain)
+            if keys and _acc_fold(t.acc) not in keys:
+                conflict += 1  # "muốn" against the entry's "muộn"
         return conflict / typed if typed else 0.0
 
     def _domain_concepts(self, content: list[nz.Tok]) -> set[str]:
@@ -920,13 +957,14 @@ class FaqIndex:
     def candidate_features(self, content: list[nz.Tok], rk: Ranking, query: str | None = None) -> list[dict[str, float]]:
         """Features of the leading candidates (:data:`decision.RERANK_DEPTH`) for the learnt
         reranker."""
-        qw, qdot, oov = self._query_weights(content)
+        qw, qdot, oov = rk.weights or self._query_weights(content)
         mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
         cands = rk.ranked[: dec.RERANK_DEPTH]
         s_top = max(s for s, _ in cands)
         concepts = self._domain_concepts(content)
         out = []
-        qgrams = _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
+        qgrams = rk.qgrams or _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
+        qvec = self._char_query(qgrams)
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]
@@ -942,7 +980,7 @@ class FaqIndex:
                 "action": rk.action.get(k, 0.0),
                 "concept_missing": float(sum(1 for c in concepts if not tc.get(c, 0))),
                 "first": float(i == 0),
-                "char_sim": self._char_sim(qgrams, k),
+                "char_sim": self._char_sim(qvec, k),
                 "answer_sim": self._answer_sim(content, k),
                 "accent_conflict": self._accent_conflict(content, k),
             })
@@ -954,9 +992,8 @@ class FaqIndex:
         of "Giấy phép kinh doanh karaoke")."""
         best = 0.0
         for d in self._entry_docs[k]:
-            terms = self._doc_terms[d]
-            total = sum(w for t, w in terms.items() if " " not in t) or 1.0
-            best = max(best, sum(w for t, w in terms.items() if " " not in t and t in qdot) / total)
+            uni, total = self._doc_unigrams[d]
+            best = max(best, sum(w for t, w in uni if t in qdot) / total)
         return best
 
     def _rerank(self, query: str, content: list[nz.Tok], rk: Ranking) -> Ranking:
@@ -965,6 +1002,7 @@ class FaqIndex:
         if model is None or not rk.ranked:
             return rk
         lead = rk.ranked[: dec.RERANK_DEPTH]
+        rk.qgrams = _char_grams(query)
         scores = model.scores(self.candidate_features(content, rk, query))
         order = sorted(range(len(lead)), key=lambda i: (-scores[i], self.entries[lead[i][1]].tier, i))
         m = max(scores)
@@ -975,7 +1013,7 @@ class FaqIndex:
         nxt = next((scores[i] for i in order[1:] if self._qkey[lead[i][1]] != key), scores[top] - 10.0)
         return Ranking(
             [lead[i] for i in order] + rk.ranked[dec.RERANK_DEPTH :], rk.posterior, rk.lm_ratio,
-            rk.lm_rel, rk.action, prob, scores[top] - nxt,
+            rk.lm_rel, rk.action, prob, scores[top] - nxt, rk.weights, rk.qgrams,
         )
 
     def _foreign_cues(self, query: str) -> set[str]:
@@ -990,7 +1028,7 @@ class FaqIndex:
         ranked, posterior = rk.ranked, rk.posterior
         s1, k1 = ranked[0]
         s2 = self._second(ranked, k1)
-        qw, qdot, oov = self._query_weights(content)
+        qw, qdot, oov = rk.weights or self._query_weights(content)
         mass = sum(qw[t] * qdot[t] for t in qdot) + oov * oov or 1.0
         tc = self._tcounts[k1]
         ans = self._answer_terms[k1]
@@ -1031,7 +1069,7 @@ class FaqIndex:
             "cue": float(bool(self._foreign_cues(query))),
             "private": float(len(foreign)),
             "accent_conflict": self._accent_conflict(content, k1),
-            "char_sim": self._char_sim(_char_grams(query), k1),
+            "char_sim": self._char_sim(self._char_query(rk.qgrams or _char_grams(query)), k1),
             "answer_sim": self._answer_sim(content, k1),
             "rank_logit": math.log(rp / (1 - rp)),
             "rank_margin": min(10.0, rk.rank_margin),
@@ -1138,6 +1176,7 @@ def _char_grams(text: str) -> dict[str, int]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def _acc_fold(key: str) -> str:
     return key.replace("đ", "d")
 

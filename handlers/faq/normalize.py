@@ -110,7 +110,7 @@ FUNCTION: frozenset[str] = frozenset(
 
 # Chit-chat vocabulary (plain).  A message made only of these (plus STOP and ways of
 # addressing the commune) is small talk, never an FAQ question.
-CHIT_GREET = frozenset("chao hi hello helo alo hey xin hj hii".split())
+CHIT_GREET = frozenset("chao hi hello helo alo hey xin hj hii chuc mung nam moi tet vui ve suc khoe an khang".split())
 CHIT_THANKS = frozenset("camon thank thanks tks thks cmon".split())
 CHIT_BYE = frozenset("bye tambiet bb pp".split())
 CHIT_ACK = frozenset(
@@ -872,6 +872,7 @@ REWRITES: dict[str, str] = {
     "photo cong chung": "chứng thực bản sao", "cat khau": "xóa hộ khẩu", "cat ho khau": "xóa hộ khẩu",
     "cat nha": "xây nhà", "tien gia": "trợ cấp người cao tuổi", "dien ke": "công tơ điện",
     "dong ho dien": "công tơ điện", "doi sang ten": "đổi tên", "sang ten khac": "tên khác",
+    "tre han": "quá hạn", "bi tre han": "quá hạn", "dang ky muon": "đăng ký quá hạn",
 }
 _REWRITE_TABLE = {tuple(k.split()): v for k, v in REWRITES.items()}
 _REWRITE_MAXLEN = max(len(k) for k in _REWRITE_TABLE)
