@@ -24,6 +24,7 @@ from storage.models import FaqEntry, FaqQuery, Unit
 ANSWER_PREFIX = "#faq:a:"  # + FaqEntry.id
 HANDOVER = "#faq:staff"
 MAX_BUTTON_TITLE = 60
+RELATED_MIN_SCORE = 0.5  # a runner-up this close to the query is offered next to the answer
 
 NO_INFO = ("Xin lỗi, hiện {unit} chưa có thông tin về nội dung này. "
            "Bạn có thể gửi câu hỏi để cán bộ trả lời, hoặc chọn một mục bên dưới.")
@@ -89,11 +90,16 @@ class FaqService:
         self._cache.clear()
 
 
-def answer_message(entry: KbEntry) -> Outbound:
+def answer_message(entry: KbEntry, related: list[KbEntry] | None = None) -> Outbound:
+    """The entry as a reply; ``related`` close siblings ("cccd" answered with the first card, the
+    lost card and the renewal next to it) become buttons that answer them."""
     text = f"📌 {entry.question}\n\n{entry.answer}"
     if entry.attachment:
         text += f"\n\nTài liệu kèm theo: {entry.attachment}"
-    return Outbound(text=text, buttons=[Button("Hỏi câu khác", menu.FAQ), Button("Về menu chính", menu.MENU)])
+    buttons = [Button(_short(e.question), ANSWER_PREFIX + e.id) for e in related or []]
+    if buttons:
+        text += "\n\nCâu hỏi liên quan: chọn ở các nút bên dưới."
+    return Outbound(text=text, buttons=[*buttons, Button("Hỏi câu khác", menu.FAQ), Button("Về menu chính", menu.MENU)])
 
 
 def _short(title: str) -> str:
@@ -102,7 +108,8 @@ def _short(title: str) -> str:
 
 def reply_for(result: FaqResult, unit_name: str) -> Outbound:
     if result.decision == "answer":
-        return answer_message(result.matches[0].entry)
+        related = [m.entry for m in result.matches[1:3] if m.score >= RELATED_MIN_SCORE]
+        return answer_message(result.matches[0].entry, related)
     if result.decision == "chitchat":
         return Outbound(text=result.reply or "Dạ, cảm ơn bạn!", buttons=[Button("Về menu chính", menu.MENU)])
     if result.decision == "suggest" and result.matches:

@@ -118,6 +118,7 @@ CHIT_ACK = frozenset(
     ok oke okie oki okay okela u uh uhm um uk vang da duoc roi r hieu biet
     hay tot qua tuyet voi good great nice haha hihi hehe kaka hic huhu like
     dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi you buoi sang trua chieu toi
+    tra loi giup voi nhanh di
     tot lanh ngay
     """.split()
 )
@@ -1035,7 +1036,10 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     mon an, lam giau, kiem tien, co phieu, chung khoan, dau tu, gui tiet kiem, bat dong san, cho thue,
     so rieng, zalo rieng, dien thoai rieng, rieng cua, facebook rieng, diem thi, diem chuan, xet tuyen dai hoc,
     dai hoc nao, met vuong, 1 met, mot met, xi mang, vat lieu xay, dich vu tang le, ao cuoi, chup anh cuoi,
-    vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can
+    vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can,
+    dien thoai anh, dien thoai chi, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
+    so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
+    bang lai, giay phep lai xe, thi bang, ho chieu, visa
     """.replace("\n", ",").split(",")
     if s.strip()
 )
