@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -755,36 +756,55 @@ def _dialect(w: str, p: str, prev: str, nxt: str, last: bool) -> str | None:
     return None
 
 
-def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
-    """Mark the syllables of everyday-situation phrases (:data:`SITUATIONS`, longest match
-    first) as explained and return the concepts they lead to, in order of appearance."""
-    plains = [t.plain for t in toks]
-    if _SIT_FIRST.isdisjoint(plains):
-        return toks, []
-    out = list(toks)
-    found: list[str] = []
-    n = len(toks)
-    i = 0
+def _phrase_matches(
+    plains: list[str],
+    first: frozenset[str],
+    maxlen: int,
+    table: dict,
+    minlen: int = 1,
+    accept: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, int, object]]:
+    """Non-overlapping phrases of ``table`` in ``plains``, longest first, left to right, as
+    (start, length, value); ``accept(start, length)`` may refuse a match."""
+    out: list[tuple[int, int, object]] = []
+    i, n = 0, len(plains)
     while i < n:
-        if plains[i] in _SIT_FIRST:
-            for L in range(min(_SIT_MAXLEN, n - i), 0, -1):
-                canon = _SIT_TABLE.get(tuple(plains[i : i + L]))
-                if canon is not None and any(toks[j].start for j in range(i + 1, i + L)):
-                    continue  # a phrase does not run across a comma or a full stop
-                if canon is not None and plains[i + L - 1] == "mat" and i + L < n and not toks[i + L].start \
-                        and plains[i + L] in _LOSE_OBJECT:
-                    continue  # "bố em mất giấy khai sinh": lost a paper, nobody died
-                if canon is not None:
-                    found.extend(c for c in canon if c not in found)
-                    for j in range(i, i + L if canon else i):
-                        t = out[j]
-                        out[j] = Tok(t.plain, t.acc, t.text, True, t.start)
+        if plains[i] in first:
+            for L in range(min(maxlen, n - i), minlen - 1, -1):
+                value = table.get(tuple(plains[i : i + L]))
+                if value is not None and (accept is None or accept(i, L)):
+                    out.append((i, L, value))
                     i += L
                     break
             else:
                 i += 1
         else:
             i += 1
+    return out
+
+
+def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
+    """Mark the syllables of everyday-situation phrases (:data:`SITUATIONS`, longest match
+    first) as explained and return the concepts they lead to, in order of appearance."""
+    plains = [t.plain for t in toks]
+    if _SIT_FIRST.isdisjoint(plains):
+        return toks, []
+    n = len(toks)
+
+    def accept(i: int, L: int) -> bool:
+        if any(toks[j].start for j in range(i + 1, i + L)):
+            return False  # a phrase does not run across a comma or a full stop
+        # "bố em mất giấy khai sinh": lost a paper, nobody died
+        return not (plains[i + L - 1] == "mat" and i + L < n and not toks[i + L].start and plains[i + L] in _LOSE_OBJECT)
+
+    out = list(toks)
+    found: list[str] = []
+    for i, L, canon in _phrase_matches(plains, _SIT_FIRST, _SIT_MAXLEN, _SIT_TABLE, accept=accept):
+        found.extend(c for c in canon if c not in found)  # type: ignore[attr-defined]
+        if canon:  # a blocking phrase (no concept) only consumes its words
+            for j in range(i, i + L):
+                t = out[j]
+                out[j] = Tok(t.plain, t.acc, t.text, True, t.start)
     return out, found
 
 
@@ -882,27 +902,14 @@ _REWRITE_FIRST = frozenset(k[0] for k in _REWRITE_TABLE)
 
 def _rewrite(toks: list[Tok]) -> list[Tok]:
     plains = [t.plain for t in toks]
-    hits: list[tuple[int, int, str]] = []  # (start, length, replacement)
-    i, n = 0, len(plains)
-    while i < n:
-        if plains[i] in _REWRITE_FIRST:
-            for L in range(min(_REWRITE_MAXLEN, n - i), 1, -1):
-                std = _REWRITE_TABLE.get(tuple(plains[i : i + L]))
-                if std is not None:
-                    hits.append((i, L, std))
-                    i += L
-                    break
-            else:
-                i += 1
-        else:
-            i += 1
+    hits = _phrase_matches(plains, _REWRITE_FIRST, _REWRITE_MAXLEN, _REWRITE_TABLE, minlen=2)
     if not hits:
         return toks
     out: list[Tok] = []
     pos = 0
     for start, length, std in hits:
         out.extend(toks[pos:start])
-        out.extend(Tok(_canon_plain(_plain(w)), accent_key(w), w, False, toks[start].start) for w in std.split())
+        out.extend(Tok(_canon_plain(_plain(w)), accent_key(w), w, False, toks[start].start) for w in str(std).split())
         pos = start + length
     out.extend(toks[pos:])
     return out
