@@ -912,7 +912,8 @@ class FaqIndex:
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
         if isinstance(self.rule, dec.LogisticRule):
-            answer = self.rule.passes(self.features(query, content, rk))
+            conf = self.rule.probability(self.features(query, content, rk))  # calibrated by the fit
+            answer = conf >= self.rule.threshold
         elif isinstance(self.rule, cal.PosteriorRule):
             answer = (
                 self.rule.passes(s1, posterior)
