@@ -21,14 +21,14 @@ Pipeline for a query:
    out-of-scope corpus) gives a log-likelihood ratio per candidate.  The final ranking blends
    the similarity with the length-normalised log-likelihood.  Query words the base has never
    seen count against every entry.
-7. The decision (answer / suggest / none): a softmax over the candidates' log-likelihoods
-   (each lowered by its similarity deficit to the top), a constant "none" class and the
-   out-of-scope model gives the top entry's posterior; answer iff it is >= 0.8 and the
-   similarity >= 0.3 (:class:`calibrate.PosteriorRule`; the posterior is calibrated by
-   construction, so nothing is tuned per base).  ``build(calibrate=True)`` or an explicit
-   :class:`calibrate.Rule` restores the older self-calibrated cut on top score and lead.
-   A query holding a non-procedural intent cue (``normalize.NON_PROCEDURAL``: "cách chữa",
-   "giá rẻ", "để giàu") that the base's own phrasings never use is suggested, not answered.
+7. The learnt stages (:mod:`decision`, fitted by :mod:`fit`): a reranker reorders the 8 leading
+   candidates, and a decision model gives the probability that the top one is the entry a staff
+   member would pick; the query is answered above the model's threshold, otherwise the close
+   candidates are suggested (or "none" when nothing is close).  Without a fitted model the older
+   rules still work: ``rule=calibrate.POSTERIOR`` (posterior >= 0.8 and similarity >= 0.3, plus the
+   anchored and near answers, and intent cues ``normalize.NON_PROCEDURAL`` that the base's own
+   phrasings never use turn an answer into a suggestion), or ``build(calibrate=True)`` for the
+   self-calibrated cut on top score and lead.
 
 The index is immutable after :meth:`FaqIndex.build`; :meth:`FaqIndex.ask` only reads it (the
 caches used are thread-safe), so one index can serve many threads.

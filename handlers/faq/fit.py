@@ -1,16 +1,21 @@
-"""Fit the answer/no-answer model (:mod:`decision`) on labelled evaluation sets.
+"""Fit the FAQ reranker and answer/no-answer model (:mod:`decision`) on labelled evaluation sets.
 
-``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--write]``
+``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--unseen] [--write]``
 
-Every set is a knowledge base with its own cases (``query,expected_id``).  For each case the
-engine ranks entries; the top candidate's features (:meth:`engine.FaqIndex.features`) are labelled
-1 when it is the expected entry and 0 otherwise (another entry, or a question with no answer).
-The tool prints, for every set, the metrics of a model fitted *without* that set (leave one
+Every set is a knowledge base with its own cases (``query,expected_id``); by default the project's
+training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries once; then
+
+* the reranker (a conditional logit over the leading candidates' features, plus boosted trees on
+  its softmax loss) learns which candidate is the expected entry;
+* the decision model (a logistic regression plus boosted trees) learns, from the reranked top
+  candidate's features (:meth:`engine.FaqIndex.features`), whether it is the expected entry
+  (label 0: another entry, or a question with no answer).  Its threshold is the lowest that keeps
+  false and wrong answers on the training cases within FALSE_BUDGET and WRONG_BUDGET.
+
+The tool prints, for every set, the metrics of models fitted *without* that set (leave one
 knowledge base out: the honest estimate on an unseen base), then fits on all sets but the
-``--holdout`` ones and, with ``--write``, stores the weights in ``decision_model.json``.
-
-A logistic regression (Newton's method, L2) over standardised features; the threshold is the lowest
-that keeps false and wrong answers on the training cases within FALSE_BUDGET and WRONG_BUDGET.
+``--holdout`` ones; ``--unseen`` measures the final models on :data:`UNSEEN_SETS` (never used for
+fitting); ``--write`` stores them in ``decision_model.json``.  Pure Python, no dependency.
 """
 
 from __future__ import annotations
