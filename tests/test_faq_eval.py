@@ -32,18 +32,18 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.968, 0.0, 0.009),
+    "starter": (0.957, 0.0, 0.009),
     "heldout": (0.984, 0.057, 0.0),
     "blind": (0.947, 0.0, 0.008),
-    "fresh": (0.929, 0.077, 0.0),
-    "wardC": (0.910, 0.030, 0.035),
-    "communeB": (0.870, 0.013, 0.008),
-    "communeA": (0.788, 0.056, 0.045),
-    "highlandE": (0.859, 0.029, 0.024),
-    "wardF": (0.860, 0.023, 0.022),
+    "fresh": (0.915, 0.077, 0.0),
+    "wardC": (0.900, 0.030, 0.030),
+    "communeB": (0.857, 0.013, 0.004),
+    "communeA": (0.775, 0.056, 0.032),
+    "highlandE": (0.859, 0.029, 0.019),
+    "wardF": (0.864, 0.023, 0.026),
     # never used for fitting: the honest estimate
-    "coastalD": (0.920, 0.030, 0.025),
-    "deltaG": (0.874, 0.069, 0.036),
+    "coastalD": (0.920, 0.015, 0.025),
+    "deltaG": (0.852, 0.056, 0.031),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

@@ -263,7 +263,7 @@ CONCEPTS: dict[str, list[str]] = {
     "chungthuc": ["chung thuc", "cong chung", "sao y ban chinh", "sao y", "thi thuc"],
     "gpxd": ["giay phep xay dung", "xin phep xay dung", "phep xay dung", "xin phep xay"],
     "ubnd": ["uy ban nhan dan", "uy ban xa", "uy ban", "ubnd", "tru so xa", "tru so"],
-    "sdt": ["so dien thoai", "dien thoai", "hotline", "so dt", "duong day nong"],
+    "sdt": ["so dien thoai", "hotline", "so dt", "duong day nong"],
     "thutuc": ["thu tuc hanh chinh", "thu tuc"],
     "vneid": ["vneid", "vne id", "dinh danh dien tu", "tai khoan dinh danh", "ung dung vneid", "app vneid"],
     "nguoicaotuoi": ["nguoi cao tuoi", "nguoi gia", "cu gia", "ong ba gia", "nguoi lon tuoi"],
@@ -552,6 +552,12 @@ SITUATIONS: dict[str, list[str]] = {
         "xam nhap man", "loc xoay", "chay rung", "bao so", "con bao", "sau bao", "sau lu", "ve sinh sau lu", "thiet hai",
     ],
     # ---- giờ làm việc của xã
+    # "điện thoại" alone is the handset ("bị giật điện thoại"); with the office it is its number
+    "sdt": [
+        "dien thoai xa", "dien thoai cua xa", "dien thoai ubnd", "dien thoai uy ban", "dien thoai phuong",
+        "dien thoai cua phuong", "goi dien", "goi dien thoai", "lien he dien thoai", "dien thoai lien he",
+        "dien thoai truc", "dien thoai cong an", "dien thoai mot cua",
+    ],
     "giolamviec": [
         "thu 7", "thu bay", "chu nhat", "cuoi tuan", "nghi trua", "gio nghi", "ngay nghi", "ngay le", "nghi le",
         "co lam viec", "co lam viec khong", "co lam khong", "lam viec khong", "may gio mo", "may gio dong",
