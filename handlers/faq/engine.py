@@ -966,6 +966,9 @@ class FaqIndex:
         out = []
         qgrams = rk.qgrams or _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
         qvec = self._char_query(qgrams)
+        # one distinctive word ("cho hỏi về khai sinh", "cccd"): the entry that is about that
+        # alone (the query covers most of it) is the general answer, not a special case
+        vague = len({t.plain for t in content if t.plain not in nz.FUNCTION}) <= 1
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]
@@ -984,6 +987,7 @@ class FaqIndex:
                 "char_sim": self._char_sim(qvec, k),
                 "answer_sim": self._answer_sim(content, k),
                 "accent_conflict": self._accent_conflict(content, k),
+                "vague_cov": self._entry_cov(k, qdot) if vague else 0.0,
             })
         return out
 

@@ -16,6 +16,7 @@ symmetric.  The module is pure and thread-safe (only module-level constants and 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -117,14 +118,14 @@ CHIT_BYE = frozenset("bye tambiet bb pp".split())
 CHIT_ACK = frozenset(
     """
     ok oke okie oki okay okela u uh uhm um uk vang da duoc roi r hieu biet
-    hay tot qua tuyet voi good great nice haha hihi hehe kaka hic huhu like
+    hay tot qua tuyet voi gioi thong minh de thuong good great nice haha hihi hehe kaka hic huhu like
     dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi you buoi sang trua chieu toi
     tra loi giup voi nhanh di
     tot lanh ngay
     """.split()
 )
 CHIT_ADDRESS = frozenset(
-    "xa ubnd uy ban ad admin bot ban anh chi em co chu bac moi nguoi mn can bo shop page oi".split()
+    "xa phuong tran ubnd uy ban ad admin bot ban anh chi em co chu bac moi nguoi mn can bo shop page oi".split()
 )
 CHIT_ALL = CHIT_GREET | CHIT_THANKS | CHIT_BYE | CHIT_ACK | CHIT_ADDRESS | STOP
 
@@ -278,7 +279,7 @@ CONCEPTS: dict[str, list[str]] = {
     "lephi": ["le phi", "phi", "chi phi", "tien phi", "mat phi", "ton phi", "bao nhieu tien"],
     "thaisan": ["thai san", "nghi de", "che do sinh con"],
     "giolamviec": ["gio lam viec", "lam viec gio", "gio hanh chinh", "mo cua", "may gio", "gio nao"],
-    "tiepdan": ["tiep cong dan", "tiep dan"],
+    "tiepdan": ["tiep cong dan", "tiep dan", "gap chu tich", "gap truc tiep chu tich", "gap lanh dao"],
     "dichvucong": ["dich vu cong quoc gia", "dich vu cong truc tuyen", "dich vu cong", "cong dich vu cong"],
     "bienban": ["bien ban"],
     "tachthua": ["tach thua", "tach so", "chia dat", "tach dat"],
@@ -333,6 +334,8 @@ SITUATIONS: dict[str, list[str]] = {
     ],
     "tthn": ["chua vo", "chua chong", "chua lap gia dinh", "con doc than", "chung minh doc than",
              "xac nhan chua ket hon", "chua ket hon bao gio"],
+    "taohon": ["tao hon", "bi ga", "ga con", "ga di", "cuoi som", "lay chong som", "lay vo som",
+               "chua du tuoi ket hon", "chua du tuoi lay chong", "chua du tuoi lay vo"],
     "lyhon": ["ly hon", "ly di", "bo nhau", "bo vo", "bo chong", "chia tay vo", "chia tay chong", "don ly hon"],
     "caichinh": [
         "cai chinh", "ghi sai", "viet sai", "sai ten", "sai ho", "sai ngay sinh", "sai nam sinh", "sai que",
@@ -340,6 +343,9 @@ SITUATIONS: dict[str, list[str]] = {
         "doi ten", "doi ho", "thay doi ho tich", "thay doi ho ten", "bo sung ho tich", "bo sung thong tin",
         "xac dinh lai dan toc", "doi dan toc", "lech thong tin", "thong tin khong khop", "khong trung khop",
     ],
+    "quahan": ["qua han", "tre han", "muon han", "qua 60 ngay", "khai sinh muon", "dang ky muon", "chua khai sinh",
+               "chua lam khai sinh", "chua lam giay khai sinh", "chua co giay khai sinh", "chua di khai sinh",
+               "chua dang ky khai sinh"],
     "trichluc": [
         "trich luc", "ban sao khai sinh", "ban sao giay khai sinh", "ban sao ket hon", "ban sao giay ket hon",
         "xin lai giay khai sinh", "xin ban sao",
@@ -348,7 +354,8 @@ SITUATIONS: dict[str, list[str]] = {
         "nhan con", "nhan bo", "nhan cha", "nhan me", "con rieng", "con ngoai gia thu", "con chua co bo",
         "khong co ten bo", "khong co ten cha", "bo cua chau",
     ],
-    "connuoi": ["nhan con nuoi", "xin con nuoi", "xin con ve nuoi", "nhan nuoi", "con nuoi"],
+    "connuoi": ["nhan con nuoi", "xin con nuoi", "xin con ve nuoi", "nhan nuoi", "con nuoi", "be ve nuoi", "chau ve nuoi",
+                "con ve nuoi", "dua tre ve nuoi", "lam con hop phap", "nhan lam con"],
     # ---- cư trú
     "cutru": [
         "cu tru", "thuong tru", "tam tru", "tam vang", "ho khau", "nhap khau", "chuyen khau", "cat khau",
@@ -390,6 +397,7 @@ SITUATIONS: dict[str, list[str]] = {
     "thuhoidat": ["thu hoi dat", "boi thuong", "den bu", "tien den bu", "giai phong mat bang", "bi lay dat",
                   "nha nuoc lay dat", "mo duong qua", "lam duong qua dat", "giai toa"],
     "tranhchap": [
+        "bi lan", "nguoi ta lan", "lan qua", "lan sang dat",
         "tranh chap", "lan dat", "lan chiem", "lan ranh", "lan sang", "xay lan", "lan mot", "hang xom lan",
         "gianh dat", "cai nhau vi dat", "ranh gioi", "moc gioi", "cam moc",
     ],
@@ -401,6 +409,7 @@ SITUATIONS: dict[str, list[str]] = {
         "lam nha tren dat ruong", "xay nha tren dat nong nghiep", "xay nha tren dat vuon",
     ],
     "hotronha": [
+        "xin tien lam nha", "tien lam nha", "ho tro tien lam nha", "tien xay nha",
         "ho tro nha o", "ho tro xay nha", "ho tro lam nha", "ho tro sua nha", "xoa nha tam", "nha dai doan ket",
         "nha tinh thuong", "nha tinh nghia", "nha sap sap", "nha sap do", "nha dot nat", "nha xuong cap",
         "nha tranh", "nha tam bo", "nha lup xup", "nha dot", "khong co nha o", "nha bi dot", "nha bi sap",
@@ -460,6 +469,7 @@ SITUATIONS: dict[str, list[str]] = {
     "rac": [
         "rac", "rac thai", "do rac", "vut rac", "xa rac", "thu gom rac", "xe rac", "bai rac", "tien rac",
         "phi rac", "dong tien rac", "thu rac", "chat thai ran", "ve sinh moi truong", "dot rac",
+        "rac cong kenh", "do cu bo di", "nem cu", "tu cu",
     ],
     "onhiem": [
         "o nhiem", "o nhiem moi truong", "mui hoi", "boc mui", "hoi thoi", "nuoc thai", "xa thai",
@@ -510,7 +520,7 @@ SITUATIONS: dict[str, list[str]] = {
     ],
     "hocnghe": ["hoc nghe", "dao tao nghe", "day nghe", "khoa hoc nghe", "hoc may", "hoc sua xe", "hoc cat toc",
                 "hoc lam banh", "hoc nghe mien phi"],
-    "vayvon": ["vay von", "ngan hang chinh sach", "vay uu dai", "vay von uu dai", "vay tien lam an", "vay von lam an",
+    "vayvon": ["vay tien nha nuoc", "vay nha nuoc", "vay von nha nuoc", "vay von", "ngan hang chinh sach", "vay uu dai", "vay von uu dai", "vay tien lam an", "vay von lam an",
                "vay tien de hoc", "vay von sinh vien", "vay tien hoc"],
     "lylich": [
         "ly lich", "so yeu ly lich", "xin viec", "di xin viec", "ho so xin viec", "nop ho so xin viec", "ra truong",
@@ -526,10 +536,13 @@ SITUATIONS: dict[str, list[str]] = {
         "bao tro xa hoi", "tro cap xa hoi", "tro giup xa hoi", "tro cap hang thang",
         "khong ai nuoi", "khong noi nuong tua", "neo don", "song mot minh", "me don than", "bo don than",
         "nuoi con mot minh", "mo coi", "bi bo roi", "luong gia", "tien nguoi gia", "tien khuyet tat",
-        "tien tan tat", "an tro cap",
+        "tien tan tat", "an tro cap", "bo me mat ca", "bo me deu mat", "mat ca bo lan me", "mat ca cha lan me",
+        "mat ca bo me", "mat ca cha me",
     ],
-    "nguoicaotuoi": ["luong gia", "tien nguoi gia", "80 tuoi", "tren 80", "ngoai 80", "ong ba gia"],
-    "khuyettat": ["tien khuyet tat", "tien tan tat", "bai liet", "bi thieu nang", "cam diec", "mu loa", "bi liet"],
+    "nguoicaotuoi": ["luong gia", "tien nguoi gia", "80 tuoi", "tren 80", "ngoai 80", "ong ba gia", "tien duong lao",
+                     "khong co luong huu"],
+    "khuyettat": ["tien khuyet tat", "tien tan tat", "bai liet", "bi thieu nang", "cam diec", "mu loa", "bi liet",
+                  "bi cut", "cut chan", "cut tay", "mat mot chan", "mat mot tay", "mat chan", "liet nua nguoi"],
     "hongheo": ["gia dinh kho khan", "hoan canh kho khan", "nha kho khan", "thu nhap thap", "so ngheo", "xet ngheo",
                 "vao dien ngheo", "thoat ngheo"],
     # ---- điện nước / hạ tầng / giao thông
@@ -539,7 +552,7 @@ SITUATIONS: dict[str, list[str]] = {
     "capdien": ["keo dien", "xin dien", "lap dien", "cong to dien", "dong ho dien", "lap cong to", "cap dien",
                 "dau noi dien", "tien dien", "hoa don dien"],
     "chieusang": ["den duong", "den duong hong", "chieu sang", "chieu sang cong cong", "den chieu sang"],
-    "hatang": ["duong hong", "o ga", "ho ga", "duong xuong cap", "duong nut", "sut lun", "lun sut", "sua duong",
+    "hatang": ["nap cong", "mat nap cong", "nap ho ga", "duong hong", "o ga", "ho ga", "duong xuong cap", "duong nut", "sut lun", "lun sut", "sua duong",
                "lam duong", "be tong hoa", "cau hong", "cau yeu"],
     "tainan": ["tai nan", "tai nan giao thong", "dung xe", "va cham", "xe dam", "dam xe", "bi dung", "bi dam"],
     "viahe": ["via he", "lan chiem via he", "lan chiem long duong", "ban hang via he", "do xe", "dau xe",
@@ -556,13 +569,25 @@ SITUATIONS: dict[str, list[str]] = {
     "sdt": [
         "dien thoai xa", "dien thoai cua xa", "dien thoai ubnd", "dien thoai uy ban", "dien thoai phuong",
         "dien thoai cua phuong", "goi dien", "goi dien thoai", "lien he dien thoai", "dien thoai lien he",
-        "dien thoai truc", "dien thoai cong an", "dien thoai mot cua",
+        "dien thoai truc", "dien thoai cong an", "dien thoai mot cua", "so cong an", "so dien thoai cong an",
     ],
     "giolamviec": [
+        "trua 12h", "12h trua", "gio trua", "co ai truc", "co ai lam", "co nguoi truc",
         "thu 7", "thu bay", "chu nhat", "cuoi tuan", "nghi trua", "gio nghi", "ngay nghi", "ngay le", "nghi le",
         "co lam viec", "co lam viec khong", "co lam khong", "lam viec khong", "may gio mo", "may gio dong",
         "lam den may gio", "buoi trua", "lam thu 7",
     ],
+    "xacnhancutru": [
+        "xac nhan cu tru", "xac nhan noi o", "chung minh noi o", "giay xac nhan noi o", "giay chung minh noi o",
+        "thay so ho khau", "thay cho so ho khau", "khong con so ho khau", "so ho khau bi thu", "ct07", "ct 07",
+        "mau ct07",
+    ],
+    "xaytraiphep": ["xay khong co phep", "khong co phep", "khong xin phep", "chua xin phep", "xay chui"],
+    "vieclam": ["viec lam", "tim viec", "gioi thieu viec lam", "hoi cho viec lam", "san giao dich viec lam",
+                "job fair", "tuyen dung", "phien giao dich viec lam"],
+    "cuaroi": ["cua roi", "nhat duoc", "luom duoc", "nhat cua roi", "tai san danh roi", "tai san bi danh roi"],
+    "ghichu": ["ghi chu", "ghi vao so", "sinh o nuoc ngoai", "de o nuoc ngoai", "sinh ben", "de ben",
+               "ket hon o nuoc ngoai", "dang ky ket hon ben", "ly hon o nuoc ngoai"],
     # ---- quân sự
     "hoannvqs": ["tam hoan", "hoan nghia vu", "hoan goi nhap ngu", "hoan di nghia vu", "mien nghia vu", "mien goi nhap ngu",
                  "chua phai di", "khong phai di", "duoc hoan", "xin hoan"],
@@ -842,11 +867,38 @@ def _death(toks: list[Tok]) -> bool:
     return False
 
 
+# "khai sinh cho con đã 2 tuổi", "bé 5 tháng chưa làm khai sinh": past the 60 days -> quá hạn
+_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
+
+
+
+
+def _land(toks: list[Tok]) -> bool:
+    """Land is mentioned: "đất", "sổ đỏ", "sổ hồng", "bìa đỏ"."""
+    plains = [t.plain for t in toks]
+    return "dat" in plains or any(a in ("so", "bia") and b in ("do", "hong") for a, b in itertools.pairwise(plains))
+
+
+def _late_birth(toks: list[Tok]) -> bool:
+    plains = [t.plain for t in toks]
+    if not any(a == "khai" and b == "sinh" for a, b in itertools.pairwise(plains)):
+        return False
+    for a, b in itertools.pairwise(plains):
+        n = int(a) if a.isdigit() and len(a) < 3 else _NUMBER_WORDS.get(a)
+        if n and (b == "tuoi" or b == "thang" and n >= 3):
+            return True
+    return False
+
+
 def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
     mode = SITUATION_QUERY if query else SITUATION_KB
     toks, extra = _situations(toks) if mode else (toks, [])
     if mode == "all" and "khaitu" not in extra and _death(toks):
         extra.append("khaitu")
+    if mode == "all" and "quahan" not in extra and _late_birth(toks):
+        extra.append("quahan")
+    if mode == "all" and "khaitu" in extra and "thuake" not in extra and _land(toks):
+        extra.append("thuake")  # "bố mất, sổ đỏ đứng tên bố": inheritance
     if mode == "new":
         extra = [c for c in extra if c not in CONCEPTS]
     out = _fold_only(toks)
