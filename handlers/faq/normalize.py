@@ -432,6 +432,9 @@ SITUATIONS: dict[str, list[str]] = {
     ],
     "attp": ["an toan thuc pham", "ve sinh an toan thuc pham", "ngo doc", "ngo doc thuc pham", "thuc pham ban",
              "hang gia", "hang kem chat luong", "thit ban", "nau an ban", "bep an"],
+    "chamdutkd": ["cham dut", "vinh vien", "dep luon", "nghi han", "khong kinh doanh nua", "thoi kinh doanh",
+                  "giai the", "khong ban nua", "nghi ban luon", "dong cua luon"],
+    "tamngungkd": ["tam ngung", "tam nghi", "tam dung", "nghi tam", "nghi mot thoi gian", "dong cua mot thoi gian"],
     "ngungkd": [
         "tam ngung kinh doanh", "ngung kinh doanh", "tam dung kinh doanh", "cham dut kinh doanh",
         "cham dut hoat dong", "tam ngung hoat dong", "ngung hoat dong", "giai the", "dong cua tiem",
@@ -444,7 +447,7 @@ SITUATIONS: dict[str, list[str]] = {
         "mat trom", "trom", "trom cap", "trom xe", "trom vao", "bi trom", "ke trom", "ke gian", "mat cap",
         "bi lay mat", "lay mat", "mat xe", "mat xe may", "mat tai san", "mat do", "mat dien thoai", "mat vang",
         "mat ga", "mat bo", "mat trau", "mat heo", "mat lon", "mat xe dap", "moc tui", "cuop", "cuop giat", "giat do", "bi giat",
-        "dot nhap", "pha khoa", "be khoa", "cay cua",
+        "dot nhap", "pha khoa", "be khoa", "cay cua", "giat dien thoai", "giat tui", "giat day chuyen",
     ],
     "trinhbao": [
         "trinh bao", "to giac",
@@ -464,12 +467,14 @@ SITUATIONS: dict[str, list[str]] = {
     "tiengon": [
         "tieng on", "gay on", "on ao", "o nhiem tieng on", "karaoke", "hat karaoke", "hat hoi", "hat to",
         "mo loa", "loa keo", "loa to", "loa thung", "mo nhac", "nhac to", "bat nhac", "mo nhac to", "hat khuya",
-        "keu to", "go bua", "khoan tuong", "may khoan",
+        "keu to", "go bua", "khoan tuong", "may khoan", "on qua", "on lam", "ho het", "la het", "dap pha",
+        "nhau nhet", "loa san", "nhau khuya",
     ],
     "rac": [
         "rac", "rac thai", "do rac", "vut rac", "xa rac", "thu gom rac", "xe rac", "bai rac", "tien rac",
         "phi rac", "dong tien rac", "thu rac", "chat thai ran", "ve sinh moi truong", "dot rac",
-        "rac cong kenh", "do cu bo di", "nem cu", "tu cu",
+        "rac cong kenh", "do cu bo di", "nem cu", "tu cu", "sofa cu", "giuong cu", "gach vua", "xa ban",
+        "phe thai xay dung",
     ],
     "onhiem": [
         "o nhiem", "o nhiem moi truong", "mui hoi", "boc mui", "hoi thoi", "nuoc thai", "xa thai",
@@ -545,6 +550,13 @@ SITUATIONS: dict[str, list[str]] = {
                   "bi cut", "cut chan", "cut tay", "mat mot chan", "mat mot tay", "mat chan", "liet nua nguoi"],
     "hongheo": ["gia dinh kho khan", "hoan canh kho khan", "nha kho khan", "thu nhap thap", "so ngheo", "xet ngheo",
                 "vao dien ngheo", "thoat ngheo"],
+    "khaithacgo": ["khai thac go", "khai thac rung", "khai thac keo", "chat keo", "chat cay ban", "chat go",
+                   "chat bach dan", "ban go", "ban keo", "go rung trong"],
+    "chayrung": ["chay rung", "dot rung", "dot nuong", "dot ray", "dot thuc bi", "phong chay rung", "lua rung"],
+    "taidinhcu": ["tai dinh cu", "di dan", "di doi dan", "di doi", "bo tri dan cu", "khu tai dinh cu",
+                  "dat tai dinh cu", "don di cho khac"],
+    "thuyloi": ["thuy loi", "kenh muong", "kenh hong", "muong hong", "dap tran", "bo kenh", "tuoi tieu",
+                "nuoc tuoi", "mo nuoc", "tha nuoc", "dan nuoc", "lich nuoc", "bom nuoc", "nao vet kenh"],
     # ---- điện nước / hạ tầng / giao thông
     "matnuoc": ["mat nuoc", "cup nuoc", "khong co nuoc", "nuoc yeu", "vo ong nuoc", "ong nuoc vo", "nuoc duc",
                 "nuoc ban", "nuoc sach", "cap nuoc", "nuoc may"],
@@ -1104,7 +1116,7 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can,
     dien thoai anh, dien thoai chi, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
     so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
-    bang lai, giay phep lai xe, thi bang, ho chieu, visa
+    bang lai, giay phep lai xe, thi bang, ho chieu, visa, ly hon, chia tai san, o to, xe hoi
     """.replace("\n", ",").split(",")
     if s.strip()
 )
