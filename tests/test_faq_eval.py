@@ -32,18 +32,19 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.957, 0.0, 0.009),
-    "heldout": (0.984, 0.057, 0.0),
-    "blind": (0.947, 0.0, 0.008),
-    "fresh": (0.915, 0.077, 0.0),
-    "wardC": (0.900, 0.030, 0.030),
-    "communeB": (0.857, 0.013, 0.004),
-    "communeA": (0.775, 0.056, 0.032),
-    "highlandE": (0.859, 0.029, 0.019),
-    "wardF": (0.864, 0.023, 0.026),
+"starter": (0.971, 0.000, 0.006),
+    "heldout": (0.984, 0.057, 0.000),
+    "blind": (0.947, 0.000, 0.007),
+    "fresh": (0.965, 0.026, 0.000),
+    "wardC": (0.905, 0.030, 0.025),
+    "communeB": (0.866, 0.013, 0.013),
+    "communeA": (0.824, 0.042, 0.041),
+    "highlandE": (0.887, 0.015, 0.019),
+    "wardF": (0.897, 0.012, 0.018),
+    "industryK": (0.833, 0.093, 0.045),
     # never used for fitting: the honest estimate
-    "coastalD": (0.920, 0.015, 0.025),
-    "deltaG": (0.852, 0.056, 0.031),
+    "coastalD": (0.935, 0.045, 0.020),
+    "deltaG": (0.870, 0.069, 0.031),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

@@ -38,7 +38,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
 FEATURES: tuple[str, ...] = (
     "s1", "margin", "post_logit", "lm_ratio", "held", "entry_cov", "answer_only", "other", "unknown",
     "n_words", "rare", "concept_held", "concept_missing", "anchor", "near", "cue", "private",
-    "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict",
+    "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict", "absent",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
 

@@ -1069,6 +1069,12 @@ class FaqIndex:
             "rare": rare,
             "concept_held": float(len(concepts) - missing),
             "concept_missing": float(missing),
+            # a domain concept no entry of the base mentions ("con nuôi", "thai sản" asked of a base
+            # without them): most likely a question the base cannot answer
+            "absent": float(sum(
+                1 for t in {t.plain for t in content}
+                if t in nz.CONCEPT_TOKENS and t not in _GENERIC_CONCEPTS and t not in self._idf
+            )),
             "anchor": float(self._anchored(content, ranked, posterior)),
             "near": float(self._near(content, ranked, posterior)),
             "cue": float(bool(self._foreign_cues(query))),

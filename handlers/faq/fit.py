@@ -37,7 +37,9 @@ from .kb_io import load_starter_kb, read_kb
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 # The project's evaluation sets: a knowledge base each (None = the starter base) with its cases,
 # written by different people for different places (see tests/test_faq_eval.py).
-TRAINING_SETS = ("starter", "heldout", "blind", "fresh", "wardC", "communeB", "communeA", "highlandE", "wardF")
+TRAINING_SETS = (
+    "starter", "heldout", "blind", "fresh", "wardC", "communeB", "communeA", "highlandE", "wardF", "industryK",
+)
 UNSEEN_SETS = ("coastalD", "deltaG")  # never used for fitting nor tuning: the honest estimate
 EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
     "starter": (None, DATA / "faq_eval_cases.csv"),

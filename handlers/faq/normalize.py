@@ -1117,6 +1117,8 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     dien thoai anh, dien thoai chi, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
     so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
     bang lai, giay phep lai xe, thi bang, ho chieu, visa, ly hon, chia tai san, o to, xe hoi
+    vay tin chap, tin chap, phat nguoi, tim phong, tim nha tro, phong tro nao, nha tro nao, chuyen tien,
+    gia dat, dat nen
     """.replace("\n", ",").split(",")
     if s.strip()
 )
