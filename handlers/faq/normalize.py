@@ -589,6 +589,20 @@ SITUATIONS: dict[str, list[str]] = {
         "co lam viec", "co lam viec khong", "co lam khong", "lam viec khong", "may gio mo", "may gio dong",
         "lam den may gio", "buoi trua", "lam thu 7",
     ],
+    "diachi": [
+        "dia chi", "nam o dau", "nam o cho nao", "o tang may", "tang may", "o duong nao", "chi duong",
+        "tru so o dau", "tru so o cho nao", "uy ban o dau", "uy ban o cho nao", "ubnd o dau", "xa o dau",
+        "phuong o dau", "cong an xa o dau", "cong an xa o cho nao", "cong an phuong o dau",
+    ],
+    "dichvucong": [
+        "nop online", "nop ho so online", "lam online", "dang ky online", "nop qua mang", "nop tren mang",
+        "lam tren mang", "lam qua mang", "nop truc tuyen", "lam truc tuyen", "tren mang", "qua mang", "online",
+    ],
+    "tracuuhoso": [
+        "tra cuu ho so", "kiem tra ho so", "ho so den dau", "den dau roi", "ho so xong chua", "xong chua",
+        "check ho so", "theo doi ho so", "tinh trang ho so", "chua thay goi", "qua ngay hen", "tre hen",
+        "chua co ket qua", "ma ho so", "bien nhan",
+    ],
     "xacnhancutru": [
         "xac nhan cu tru", "xac nhan noi o", "chung minh noi o", "giay xac nhan noi o", "giay chung minh noi o",
         "thay so ho khau", "thay cho so ho khau", "khong con so ho khau", "so ho khau bi thu", "ct07", "ct 07",
