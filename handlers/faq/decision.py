@@ -32,7 +32,7 @@ __all__ = [
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "sim", "sim_gap", "lm_rel", "held", "answer_only", "entry_cov", "action", "concept_missing", "first",
-    "char_sim", "answer_sim", "accent_conflict", "vague_cov",
+    "char_sim", "answer_sim", "accent_conflict", "vague_cov", "topic_missing",
 )
 
 FEATURES: tuple[str, ...] = (

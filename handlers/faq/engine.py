@@ -983,6 +983,9 @@ class FaqIndex:
                 "entry_cov": self._entry_cov(k, qdot),
                 "action": rk.action.get(k, 0.0),
                 "concept_missing": float(sum(1 for c in concepts if not tc.get(c, 0))),
+                # missing a concept several entries share (a topic: "bhyt", "tạm trú") rather
+                # than a rare modifier ("hết hạn")
+                "topic_missing": float(sum(1 for c in concepts if not tc.get(c, 0) and self._phr_df.get(c, 0) >= 2)),
                 "first": float(i == 0),
                 "char_sim": self._char_sim(qvec, k),
                 "answer_sim": self._answer_sim(content, k),

@@ -283,7 +283,7 @@ CONCEPTS: dict[str, list[str]] = {
     "dichvucong": ["dich vu cong quoc gia", "dich vu cong truc tuyen", "dich vu cong", "cong dich vu cong"],
     "bienban": ["bien ban"],
     "tachthua": ["tach thua", "tach so", "chia dat", "tach dat"],
-    "chuyennhuong": ["chuyen nhuong", "sang ten", "mua ban dat", "ban dat", "mua dat"],
+    "chuyennhuong": ["chuyen nhuong", "sang ten"],
     "trocap": ["tro cap", "phu cap", "tien tro cap", "tro cap xa hoi"],
     "tiemchung": ["tiem chung", "tiem phong", "chich ngua"],
     # general paraphrase groups of everyday administrative wording
@@ -388,6 +388,8 @@ SITUATIONS: dict[str, list[str]] = {
     ],
     # ---- đất đai / xây dựng
     "sodo": ["lam so do", "lam so dat", "lam bia do", "chua co so", "dat chua co so", "dat chua co giay"],
+    "chuyennhuong": ["mua ban dat", "ban dat", "mua dat", "mua mieng dat", "ban mieng dat", "mua lo dat",
+                     "ban lo dat", "mua manh dat", "ban manh dat"],
     "thuake": [
         "thua ke", "di chuc", "de lai dat", "de lai nha", "bo me de lai", "ong ba de lai", "de lai cho con", "chia tai san",
         "chia dat cho con", "cho con dat", "tang cho", "sang ten cho con",
@@ -799,6 +801,8 @@ def _expand(words: list[str]) -> list[str]:
 def _dialect(w: str, p: str, prev: str, nxt: str, last: bool) -> str | None:
     """Standard word for a regional one (:data:`DIALECT`), with context rules for the
     ambiguous "ba" (father, in the south) and "chi" (gì, in the centre)."""
+    if p == "coi" and _plain(prev) == "mo":
+        return None  # "mồ côi" typed without diacritics: an orphan, not "coi" = xem
     std = DIALECT.get(w)
     if std is not None and (w != p or p in _DIALECT_PLAIN_OK):
         if w == "nhiêu" and prev == "bao":
@@ -978,6 +982,8 @@ REWRITES: dict[str, str] = {
     "cat nha": "xây nhà", "tien gia": "trợ cấp người cao tuổi", "dien ke": "công tơ điện",
     "dong ho dien": "công tơ điện", "doi sang ten": "đổi tên", "sang ten khac": "tên khác",
     "tre han": "quá hạn", "bi tre han": "quá hạn", "dang ky muon": "đăng ký quá hạn",
+    # "tr" typed as "ch" (a common spelling slip in the north)
+    "tam chu": "tạm trú", "thuong chu": "thường trú", "cu chu": "cư trú",
 }
 _REWRITE_TABLE = {tuple(k.split()): v for k, v in REWRITES.items()}
 _REWRITE_MAXLEN = max(len(k) for k in _REWRITE_TABLE)
