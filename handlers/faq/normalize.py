@@ -435,7 +435,8 @@ SITUATIONS: dict[str, list[str]] = {
     "attp": ["an toan thuc pham", "ve sinh an toan thuc pham", "ngo doc", "ngo doc thuc pham", "thuc pham ban",
              "hang gia", "hang kem chat luong", "thit ban", "nau an ban", "bep an"],
     "chamdutkd": ["cham dut", "vinh vien", "dep luon", "nghi han", "khong kinh doanh nua", "thoi kinh doanh",
-                  "giai the", "khong ban nua", "nghi ban luon", "dong cua luon"],
+                  "giai the", "khong ban nua", "nghi ban luon", "dong cua luon", "nghi ban roi", "tra lai giay phep",
+                  "tra giay phep", "nop lai giay phep"],
     "tamngungkd": ["tam ngung", "tam nghi", "tam dung", "nghi tam", "nghi mot thoi gian", "dong cua mot thoi gian"],
     "ngungkd": [
         "tam ngung kinh doanh", "ngung kinh doanh", "tam dung kinh doanh", "cham dut kinh doanh",
@@ -484,6 +485,7 @@ SITUATIONS: dict[str, list[str]] = {
         "cong bi tac", "tac cong", "cong ranh", "muong nuoc",
     ],
     # ---- y tế
+    "treem": ["thang tuoi", "con nho", "be nho", "chau nho", "dua nho", "con so sinh"],
     "tiemchung": [
         "tiem chung", "tiem phong", "tiem ngua", "chich ngua", "tiem mui", "mui tiem", "mui gi", "tiem vac xin",
         "vac xin", "vacxin", "vaccine", "lich tiem", "tiem cho be", "tiem cho con", "di tiem", "chich cho be",
@@ -623,7 +625,8 @@ SITUATIONS: dict[str, list[str]] = {
              "tam hoan", "mien nghia vu"],
     "xuatngu": ["xuat ngu", "ra quan", "hoan thanh nghia vu", "di bo doi ve", "xuat ngu ve"],
     # ---- chứng thực
-    "chungthuc": ["photo cong chung", "ban photo", "chung thuc chu ky", "xac nhan chu ky", "ky xac nhan", "sao y"],
+    "chungthuc": ["hop dong mua ban", "hop dong tang cho", "hop dong chuyen nhuong", "hop dong o ubnd", "hop dong o xa",
+                  "hop dong o phuong", "photo cong chung", "ban photo", "chung thuc chu ky", "xac nhan chu ky", "ky xac nhan", "sao y"],
 }
 
 # --------------------------------------------------------------------------- data types
@@ -1137,6 +1140,7 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     dien thoai anh, dien thoai chi, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
     so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
     bang lai, giay phep lai xe, thi bang, ho chieu, visa, ly hon, chia tai san, o to, xe hoi
+    cach tri, cach nuoi, cach choi, cach lam banh, tran dau, da bong, ti so, ban xe, xe cu, cho vay, cho em vay,
     vay tin chap, tin chap, phat nguoi, tim phong, tim nha tro, phong tro nao, nha tro nao, chuyen tien,
     gia dat, dat nen
     """.replace("\n", ",").split(",")
