@@ -32,19 +32,19 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-"starter": (0.971, 0.000, 0.006),
+"starter": (0.974, 0.000, 0.006),
     "heldout": (0.984, 0.000, 0.000),
-    "blind": (0.940, 0.000, 0.007),
-    "fresh": (0.950, 0.026, 0.000),
-    "wardC": (0.910, 0.015, 0.035),
-    "communeB": (0.891, 0.027, 0.008),
-    "communeA": (0.824, 0.028, 0.027),
-    "highlandE": (0.897, 0.015, 0.019),
-    "wardF": (0.908, 0.012, 0.015),
-    "industryK": (0.829, 0.080, 0.018),
+    "blind": (0.962, 0.000, 0.007),
+    "fresh": (0.957, 0.026, 0.000),
+    "wardC": (0.920, 0.030, 0.045),
+    "communeB": (0.887, 0.040, 0.013),
+    "communeA": (0.829, 0.042, 0.036),
+    "highlandE": (0.906, 0.015, 0.019),
+    "wardF": (0.926, 0.012, 0.015),
+    "industryK": (0.860, 0.093, 0.036),
     # never used for fitting: the honest estimate
-    "coastalD": (0.930, 0.030, 0.015),
-    "deltaG": (0.861, 0.069, 0.027),
+    "coastalD": (0.940, 0.030, 0.015),
+    "deltaG": (0.874, 0.069, 0.027),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

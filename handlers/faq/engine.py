@@ -121,7 +121,7 @@ ACCENT_MISMATCH = 0.5  # share of a word's weight kept when its diacritics contr
 
 # query-likelihood language model (ranking blend and calibrated posterior)
 LM_MU = 4.0  # Dirichlet smoothing mass
-LM_ANSWER = 0.3  # an answer-text word counts as this share of an occurrence in a phrasing
+LM_ANSWER = 0.2  # an answer-text word counts as this share of an occurrence in a phrasing
 LM_CATEGORY = 0.5
 LM_BIGRAM = 0.6  # weight of a query bigram relative to its words
 LM_UNKNOWN = 1.0  # a query word unseen in the whole base (and the out-of-scope texts) counts this much
