@@ -1,11 +1,12 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Eleven knowledge bases with citizen-typed cases (about 3,200 in all), written by different people
+Twelve knowledge bases with citizen-typed cases (about 3,500 in all), written by different people
 for different places (handlers.faq.fit lists them): the starter base with ``faq_eval_cases.csv``,
 then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune (heldout), urban wards (blind,
 wardC, wardF), a northern mountain commune (fresh), generic rural communes (communeA; communeB,
-without variants), a Central Highlands commune (highlandE), a coastal commune (coastalD) and a
-Red River delta commune (deltaG).
+without variants), a Central Highlands commune (highlandE), a commune of migrant factory workers
+next to an industrial zone (industryK), a coastal commune (coastalD) and a Red River delta
+commune (deltaG).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
 *training* sets; ``coastalD`` and ``deltaG`` are never used for fitting or tuning: their figures
