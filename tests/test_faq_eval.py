@@ -1,16 +1,16 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Twelve knowledge bases with citizen-typed cases (about 3,500 in all), written by different people
+Thirteen knowledge bases with citizen-typed cases (about 3,800 in all), written by different people
 for different places (handlers.faq.fit lists them): the starter base with ``faq_eval_cases.csv``,
 then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune (heldout), urban wards (blind,
 wardC, wardF), a northern mountain commune (fresh), generic rural communes (communeA; communeB,
 without variants), a Central Highlands commune (highlandE), a commune of migrant factory workers
-next to an industrial zone (industryK), a coastal commune (coastalD) and a Red River delta
-commune (deltaG).
+next to an industrial zone (industryK), a coastal commune (coastalD), a Red River delta commune
+(deltaG) and a Mekong delta commune (mekongI).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; ``coastalD`` and ``deltaG`` are never used for fitting or tuning: their figures
-are the honest estimate on an unseen base.  The training sets' figures are in-sample (the honest
+*training* sets; ``coastalD``, ``deltaG`` and ``mekongI`` are never used for fitting or tuning:
+their figures are the honest estimate on an unseen base.  The training sets' figures are in-sample (the honest
 leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and noted in NOTES.md).
 
 The issue's goal is top-1 >= 95 %, false answers <= 5 %, wrong answers <= 3 %.  The goal tests
@@ -33,19 +33,20 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-"starter": (0.974, 0.000, 0.006),
+"starter": (0.965, 0.000, 0.003),
     "heldout": (0.984, 0.000, 0.000),
-    "blind": (0.962, 0.000, 0.007),
-    "fresh": (0.957, 0.026, 0.000),
-    "wardC": (0.920, 0.030, 0.045),
-    "communeB": (0.887, 0.040, 0.013),
-    "communeA": (0.829, 0.042, 0.036),
-    "highlandE": (0.906, 0.015, 0.019),
-    "wardF": (0.926, 0.012, 0.015),
-    "industryK": (0.860, 0.093, 0.036),
+    "blind": (0.940, 0.000, 0.007),
+    "fresh": (0.943, 0.026, 0.000),
+    "wardC": (0.890, 0.000, 0.020),
+    "communeB": (0.857, 0.027, 0.004),
+    "communeA": (0.784, 0.014, 0.018),
+    "highlandE": (0.864, 0.015, 0.014),
+    "wardF": (0.871, 0.012, 0.000),
+    "industryK": (0.779, 0.067, 0.013),
     # never used for fitting: the honest estimate
-    "coastalD": (0.940, 0.030, 0.015),
-    "deltaG": (0.874, 0.069, 0.027),
+    "coastalD": (0.915, 0.030, 0.015),
+    "deltaG": (0.825, 0.042, 0.013),
+    "mekongI": (0.751, 0.111, 0.046),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
