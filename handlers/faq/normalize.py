@@ -1141,6 +1141,7 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
     bang lai, giay phep lai xe, thi bang, ho chieu, visa, ly hon, chia tai san, o to, xe hoi
     cach tri, cach nuoi, cach choi, cach lam banh, tran dau, da bong, ti so, ban xe, xe cu, cho vay, cho em vay,
+    duoc gia, ban duoc gia, grab, xe om, hoc them, trung tam tieng anh, cho nhom, may gio nhom,
     vay tin chap, tin chap, phat nguoi, tim phong, tim nha tro, phong tro nao, nha tro nao, chuyen tien,
     gia dat, dat nen
     """.replace("\n", ",").split(",")
