@@ -414,16 +414,16 @@ def main(argv: list[str] | None = None) -> int:
     # Leave one knowledge base out: every training case is scored by models that never saw its
     # base.  These out-of-fold probabilities set the final threshold (the in-sample ones are
     # over-confident, so a threshold chosen on them answers too much on a new base).
-    folds: dict[str, tuple[list[Sample], list[float], float]] = {}
+    folds: dict[str, tuple[list[Sample], list[float]]] = {}
     for name in data:
         rr, rule = models([n for n in train_names if n != name])
         test = samples(data[name], rr)
         probs = [rule.probability(s.features) if s.features is not None else 0.0 for s in test]
-        folds[name] = (test, probs, rule.threshold)
+        folds[name] = (test, probs)
     oof = [(p, s) for n in train_names for s, p in zip(folds[n][0], folds[n][1], strict=True) if s.features is not None]
     threshold = threshold_for(oof, [s for n in train_names for s in folds[n][0]])
     print(f"leave one knowledge base out (models fitted on the other training sets, threshold {threshold:.3f}):")
-    for name, (test, probs, _) in folds.items():
+    for name, (test, probs) in folds.items():
         m = metrics(LogisticRule(threshold=threshold), test, probs)
         ceiling = sum(s.label for s in test) / (sum(s.answerable for s in test) or 1)
         tag = " (held out)" if name in args.holdout else ""
