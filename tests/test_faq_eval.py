@@ -1,17 +1,18 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Thirteen knowledge bases with citizen-typed cases (about 3,800 in all), written by different people
+Fourteen knowledge bases with citizen-typed cases (about 4,100 in all), written by different people
 for different places (handlers.faq.fit lists them): the starter base with ``faq_eval_cases.csv``,
 then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune (heldout), urban wards (blind,
 wardC, wardF), a northern mountain commune (fresh), generic rural communes (communeA; communeB,
 without variants), a Central Highlands commune (highlandE), a commune of migrant factory workers
-next to an industrial zone (industryK), a coastal commune (coastalD), a Red River delta commune
-(deltaG) and a Mekong delta commune (mekongI).
+next to an industrial zone (industryK), a Mekong delta commune (mekongI), a coastal commune
+(coastalD), a Red River delta commune (deltaG) and a northern mountain commune (mountainH).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; ``coastalD``, ``deltaG`` and ``mekongI`` are never used for fitting or tuning:
-their figures are the honest estimate on an unseen base.  The training sets' figures are in-sample (the honest
-leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and noted in NOTES.md).
+*training* sets; ``coastalD``, ``deltaG`` and ``mountainH`` are never used for fitting or tuning:
+their figures are the honest estimate on an unseen base.  The training sets' figures are
+in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit``
+and noted in NOTES.md).
 
 The issue's goal is top-1 >= 95 %, false answers <= 5 %, wrong answers <= 3 %.  The goal tests
 are marked xfail while the engine is below it (so the suite stays green but the gap is visible:
@@ -33,20 +34,21 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-"starter": (0.965, 0.000, 0.003),
-    "heldout": (0.984, 0.000, 0.000),
-    "blind": (0.947, 0.000, 0.007),
-    "fresh": (0.950, 0.026, 0.000),
-    "wardC": (0.905, 0.000, 0.030),
-    "communeB": (0.870, 0.027, 0.008),
-    "communeA": (0.806, 0.014, 0.027),
-    "highlandE": (0.878, 0.000, 0.014),
-    "wardF": (0.886, 0.012, 0.007),
-    "industryK": (0.806, 0.067, 0.013),
+"starter": (0.959, 0.000, 0.006),
+    "heldout": (0.984, 0.029, 0.000),
+    "blind": (0.932, 0.000, 0.007),
+    "fresh": (0.936, 0.026, 0.000),
+    "wardC": (0.900, 0.000, 0.035),
+    "communeB": (0.878, 0.000, 0.004),
+    "communeA": (0.797, 0.014, 0.013),
+    "highlandE": (0.873, 0.000, 0.014),
+    "wardF": (0.875, 0.000, 0.007),
+    "industryK": (0.811, 0.053, 0.018),
     # never used for fitting: the honest estimate
-    "coastalD": (0.925, 0.030, 0.015),
-    "deltaG": (0.848, 0.042, 0.018),
-    "mekongI": (0.760, 0.125, 0.055),
+    "mekongI": (0.774, 0.083, 0.037),
+    "coastalD": (0.925, 0.030, 0.020),
+    "deltaG": (0.857, 0.056, 0.018),
+    "mountainH": (0.698, 0.114, 0.065),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
