@@ -930,7 +930,11 @@ class FaqIndex:
             return FaqResult("answer", normalized, matches)
         if s1 >= th.suggest:
             sug = [(s, k) for s, k in top if s >= th.suggest_ratio * s1 and s >= th.suggest * 0.8]
-            matches = [FaqMatch(self.entries[k], round(_calibrate(s, 0.0) if i else conf, 4)) for i, (s, k) in enumerate(sug)]
+            if _vague(content):
+                # "cho hỏi về khai sinh": the general entry first, then the special cases
+                qdot = (rk.weights or self._query_weights(content))[1]
+                sug.sort(key=lambda t: -self._entry_cov(t[1], qdot))
+            matches = [FaqMatch(self.entries[k], round(conf if k == k1 else _calibrate(s, 0.0), 4)) for s, k in sug]
             return FaqResult("suggest", normalized, matches)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
 
@@ -966,9 +970,7 @@ class FaqIndex:
         out = []
         qgrams = rk.qgrams or _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
         qvec = self._char_query(qgrams)
-        # one distinctive word ("cho hỏi về khai sinh", "cccd"): the entry that is about that
-        # alone (the query covers most of it) is the general answer, not a special case
-        vague = len({t.plain for t in content if t.plain not in nz.FUNCTION}) <= 1
+        vague = _vague(content)
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]
@@ -1159,6 +1161,12 @@ class FaqIndex:
 
 PURPOSE_WEIGHT = 0.5  # weight of the words of a purpose clause ("... để vay vốn ngân hàng")
 _NOT_PURPOSE_NEXT = frozenset("lai con ra non mo be danh".split())
+
+
+def _vague(content: list[nz.Tok]) -> bool:
+    """One distinctive word ("cho hỏi về khai sinh", "cccd"): the entry that is about that alone
+    (the query covers most of it) is the general answer, not a special case."""
+    return len({t.plain for t in content if t.plain not in nz.FUNCTION}) <= 1
 
 
 def _purpose_words(content: list[nz.Tok]) -> set[str]:
