@@ -265,3 +265,42 @@ def test_action_dimension_separates_siblings():
     idx = FaqIndex.build(kb)
     assert idx._rank(idx._analyse_query("nghi ban roi muon cham dut ho kinh doanh")[0]).ranked[0][1] == 2
     assert idx._rank(idx._analyse_query("sua doi bo sung nganh nghe ho kinh doanh")[0]).ranked[0][1] == 1
+
+
+@pytest.mark.parametrize("query", ["cho hỏi về khai sinh", "cho hoi ve khai sinh"])
+def test_one_word_question_puts_the_general_entry_first(index: FaqIndex, query: str):
+    r = index.ask(query)
+    assert r.decision in ("answer", "suggest")
+    assert r.matches[0].entry.id == "ht-khaisinh"  # not a special case ("khi chưa kết hôn", "quá hạn")
+
+
+def test_orphan_typed_without_accents_is_not_southern_coi():
+    from handlers.faq import normalize as nz
+
+    plains = [t.plain for t in nz.fold(nz.analyse_raw("chau mo coi co duoc tro cap ko"), True)]
+    assert "coi" in plains and "xem" not in plains
+    assert "xem" in [t.plain for t in nz.fold(nz.analyse_raw("coi giup em"), True)]
+
+
+@pytest.mark.parametrize(
+    ("query", "concept"),
+    [
+        ("DANG KY GIAY KHAI SINH CHO CON DA 2 TUOI", "quahan"),  # past the 60 days
+        ("bé 5 tháng chưa làm khai sinh", "quahan"),
+        ("Đăng kí tạm chú mất bao nhiêu", "tamtru"),  # "ch" for "tr"
+        ("ba e mat roi, so do dung ten ba, gio sang ten cho ma", "thuake"),  # a death and land
+        ("nhận 1 bé về nuôi làm con hợp pháp", "connuoi"),
+        ("xin giấy CT07 ở đâu", "xacnhancutru"),
+    ],
+)
+def test_everyday_wording_leads_to_the_procedure(query: str, concept: str):
+    from handlers.faq import normalize as nz
+
+    assert concept in [t.plain for t in nz.fold(nz.analyse_raw(query), True)]
+
+
+def test_buying_land_keeps_the_word_land():
+    from handlers.faq import normalize as nz
+
+    plains = [t.plain for t in nz.fold(nz.analyse_raw("mua dat cua nguoi trong thon"), True)]
+    assert "dat" in plains and "chuyennhuong" in plains
