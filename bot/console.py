@@ -1,4 +1,4 @@
-"""Staff console (first part): log in, and an overview scoped to the staff member's units.
+"""Staff console: log in, and an overview scoped to the staff member's units (FAQ pages: console_faq).
 
 Sessions are server side (``staff_session``), so every web replica sees them; the
 cookie holds a random token whose SHA-256 is stored. Roles and units decide what a
@@ -33,14 +33,17 @@ ROLE_NAMES = {"admin": "Quản trị viên", "province_officer": "Cán bộ tỉ
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} — Cơ Sở Hub</title>
 <style>body{{font-family:system-ui,Arial,sans-serif;margin:0;background:#f5f6f8;color:#222}}
-header{{background:#b71c1c;color:#fff;padding:10px 16px;display:flex;justify-content:space-between;align-items:center}}
+header{{background:#b71c1c;color:#fff;padding:10px 16px;display:flex;justify-content:space-between;align-items:center;
+flex-wrap:wrap;gap:8px}}header a{{color:#fff;margin-right:12px}}
 main{{max-width:1000px;margin:16px auto;padding:0 12px}}section{{background:#fff;border:1px solid #ddd;
 border-radius:6px;padding:12px 16px;margin-bottom:16px}}table{{border-collapse:collapse;width:100%}}
 td,th{{border-bottom:1px solid #eee;padding:6px;text-align:left;font-size:14px}}.warn{{color:#b71c1c;font-weight:bold}}
 form.login{{max-width:320px;margin:60px auto;background:#fff;padding:20px;border:1px solid #ddd;border-radius:6px}}
 form.login input{{width:100%;padding:8px;margin:6px 0 12px;box-sizing:border-box}}
 button{{background:#b71c1c;color:#fff;border:0;padding:8px 14px;border-radius:4px;cursor:pointer}}
-.error{{color:#b71c1c}}</style></head><body>{body}</body></html>"""
+.error{{color:#b71c1c}}.ok{{color:#1b5e20}}.muted{{color:#777}}label.f{{display:block;margin:8px 0 4px;font-weight:bold}}
+input.w,textarea,select.w{{width:100%;box-sizing:border-box;padding:6px;font:inherit}}textarea{{min-height:80px}}
+form.inline{{display:inline}}button.light{{background:#eee;color:#222}}</style></head><body>{body}</body></html>"""
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
@@ -58,6 +61,32 @@ def _login_form(error: str = "", username: str = "") -> str:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token(request: web.Request) -> str:
+    """A per-session token for the console's forms (derived from the session cookie)."""
+    return hashlib.sha256(b"csrf:" + request.cookies.get(COOKIE, "").encode()).hexdigest()[:40]
+
+
+def csrf_field(request: web.Request) -> str:
+    return f'<input type="hidden" name="csrf" value="{csrf_token(request)}">'
+
+
+def check_csrf(request: web.Request, sent: object) -> None:
+    if not request.cookies.get(COOKIE) or not secrets.compare_digest(str(sent or ""), csrf_token(request)):
+        raise forbidden("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang rồi thử lại.")
+
+
+def forbidden(message: str) -> web.HTTPForbidden:
+    return web.HTTPForbidden(text=PAGE.format(title="Không được phép", body=f'<main><section><p class="error">'
+                                              f'{html.escape(message)}</p><p><a href="/console">Về bảng điều khiển'
+                                              '</a></p></section></main>'), content_type="text/html")
+
+
+def not_found(message: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=PAGE.format(title="Không tìm thấy", body=f'<main><section><p class="error">'
+                                             f'{html.escape(message)}</p><p><a href="/console">Về bảng điều khiển'
+                                             '</a></p></section></main>'), content_type="text/html")
 
 
 async def current_user(request: web.Request) -> StaffUser | None:
@@ -99,6 +128,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(COOKIE)
     if token:
+        check_csrf(request, (await request.post()).get("csrf"))
         async with session_scope(request.app[HUB].sessions) as session:
             row = (await session.exec(select(StaffSession).where(StaffSession.token_hash == _hash(token)))).first()
             if row is not None:
@@ -116,19 +146,37 @@ def _rows(headers: list[str], rows: list[list[str]], empty: str) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-async def console(request: web.Request) -> web.Response:
+async def require_user(request: web.Request) -> StaffUser:
     user = await current_user(request)
     if user is None:
         raise web.HTTPFound("/login")
+    return user
+
+
+def scope_of(user: StaffUser, units: list[Unit]) -> set[int]:
+    """The units a staff member sees and manages: all for an administrator, else their unit and below."""
+    if user.role == "admin":
+        return {u.id for u in units}  # type: ignore[misc]
+    if user.unit_id is None:
+        return set()
+    return unit_subtree_ids(units, user.unit_id)
+
+
+def header(request: web.Request, user: StaffUser, unit_label: str) -> str:
+    e = html.escape
+    return (f'<header><span>Cơ Sở Hub — {unit_label}</span><nav><a href="/console">Tổng quan</a> '
+            '<a href="/console/faq">Hỏi đáp</a> <a href="/console/faq/review">Câu hỏi cần xem</a></nav>'
+            f'<form method="post" action="/logout">{csrf_field(request)}'
+            f'<span>{e(user.full_name or user.username)} ({e(ROLE_NAMES.get(user.role, user.role))})</span> '
+            '<button type="submit">Đăng xuất</button></form></header>')
+
+
+async def console(request: web.Request) -> web.Response:
+    user = await require_user(request)
     hub = request.app[HUB]
     async with hub.sessions() as session:
         units = list((await session.exec(select(Unit))).all())
-        if user.role == "admin":
-            scope = {u.id for u in units}
-        elif user.unit_id is None:
-            scope = set()
-        else:
-            scope = unit_subtree_ids(units, user.unit_id)
+        scope = scope_of(user, units)
         channels = (await session.exec(select(Channel).where(col(Channel.unit_id).in_(scope))
                                        .order_by(col(Channel.id)))).all()
         failed = (await session.exec(select(Message).where(
@@ -148,9 +196,7 @@ async def console(request: web.Request) -> web.Response:
                     e((m.text or "")[:80]), e(m.error or "")] for m in failed]
     handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")), e(q.text)] for q in handovers]
     unit_label = "Tất cả đơn vị" if user.role == "admin" else e(names.get(user.unit_id, ""))
-    body = (f'<header><span>Cơ Sở Hub — {unit_label}</span><form method="post" action="/logout">'
-            f'<span>{e(user.full_name or user.username)} ({e(ROLE_NAMES.get(user.role, user.role))})</span> '
-            '<button type="submit">Đăng xuất</button></form></header><main>'
+    body = (f'{header(request, user, unit_label)}<main>'
             f'<section><h3>Câu hỏi chuyển cho cán bộ</h3>'
             f'{_rows(["Thời gian", "Đơn vị", "Câu hỏi"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
             f'<section><h3>Tin nhắn gửi lỗi</h3>'
@@ -161,6 +207,9 @@ async def console(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    from bot import console_faq
+
+    console_faq.setup(app)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

@@ -1,4 +1,4 @@
-"""``coso faq``: import, export, ask, gaps, handovers, eval."""
+"""``coso faq``: import, export, labelled, ask, gaps, handovers, eval."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from bot.cli_support import CliError, unit_or_fail, with_session
 from bot.settings import Settings
 from bot.timefmt import vn_time
-from storage.models import FaqEntry, FaqQuery, utcnow
+from storage.models import FaqQuery
 
 
 def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
@@ -23,6 +23,7 @@ def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
 
 async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq.kb_io import KbImportError, read_kb
+    from handlers.faq_store import import_entries
 
     path = Path(args.file)
     if not path.is_file():
@@ -36,45 +37,20 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
-        existing = {e.ext_id: e for e in (await session.exec(select(FaqEntry).where(
-            FaqEntry.unit_id == unit.id))).all()}
-        added = updated = 0
-        for entry in entries:
-            row = existing.get(entry.id)
-            if row is None:
-                row = FaqEntry(unit_id=unit.id, ext_id=entry.id, question=entry.question, answer=entry.answer)
-                added += 1
-            else:
-                updated += 1
-            row.question, row.variants, row.answer = entry.question, list(entry.variants), entry.answer
-            row.category, row.attachment, row.active, row.updated_at = (entry.category, entry.attachment,
-                                                                       entry.active, utcnow())
-            session.add(row)
-        retired = 0
-        if args.replace:  # entries of the unit missing from the file stop being answered (kept for history)
-            listed = {e.id for e in entries}
-            for ext_id, row in existing.items():
-                if ext_id not in listed and row.active:
-                    row.active, row.updated_at = False, utcnow()
-                    session.add(row)
-                    retired += 1
-        print(f"Đã nhập {len(entries)} mục cho {unit.code}: {added} mới, {updated} cập nhật"
-              + (f", {retired} ngừng sử dụng." if args.replace else "."))
+        done = await import_entries(session, unit, entries, replace=args.replace)
+        print(f"Đã nhập {len(entries)} mục cho {unit.code}: {done.added} mới, {done.updated} cập nhật"
+              + (f", {done.retired} ngừng sử dụng." if args.replace else "."))
 
     await with_session(settings, run)
     return 0
 
 
 async def faq_export(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.faq.engine import KbEntry
-    from handlers.faq.kb_io import write_kb_csv
+    from handlers.faq_store import export_csv, labelled_cases_csv
 
     async def run(session) -> bytes:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
-        rows = (await session.exec(select(FaqEntry).where(FaqEntry.unit_id == unit.id)
-                                   .order_by(col(FaqEntry.id)))).all()
-        return write_kb_csv([KbEntry(id=r.ext_id, question=r.question, variants=list(r.variants), answer=r.answer,
-                                     category=r.category, attachment=r.attachment) for r in rows])
+        return await (labelled_cases_csv if args.action == "labelled" else export_csv)(session, unit)
 
     data = await with_session(settings, run)
     if args.output:
@@ -147,10 +123,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--unit", required=True)
     p.add_argument("--replace", action="store_true", help="các mục không có trong tệp sẽ ngừng sử dụng")
     p.set_defaults(func=faq_import)
-    p = faq.add_parser("export")
-    p.add_argument("--unit", required=True)
-    p.add_argument("--output", "-o")
-    p.set_defaults(func=faq_export)
+    for name, help_text in (("export", "xuất các mục của đơn vị (định dạng nhập)"),
+                            ("labelled", "xuất câu hỏi đã được cán bộ gán nhãn: query,expected_id (cho faq eval)")):
+        p = faq.add_parser(name, help=help_text)
+        p.add_argument("--unit", required=True)
+        p.add_argument("--output", "-o")
+        p.set_defaults(func=faq_export)
     p = faq.add_parser("ask")
     p.add_argument("question")
     p.add_argument("--unit", required=True)

@@ -127,10 +127,11 @@ def _service(ctx: Context) -> FaqService:
     return service
 
 
-def _log(ctx: Context, text: str, result: FaqResult | None, outcome: str) -> None:
+def _log(ctx: Context, text: str, result: FaqResult | None, outcome: str, normalized: str | None = None) -> None:
     best = result.matches[0] if result and result.matches else None
+    normalized = result.normalized if result else normalized if normalized is not None else text
     ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
-                             text=text[:2000], normalized=(result.normalized if result else text)[:500],
+                             text=text[:2000], normalized=normalized[:500],
                              outcome=outcome, best_entry_id=int(best.entry.id) if best else None,
                              score=best.score if best else None))
 
@@ -146,7 +147,7 @@ class FaqHandler:
         result = index.ask(ctx.text)
         if result.decision in ("suggest", "none"):
             _log(ctx, ctx.text, result, "suggested" if result.decision == "suggest" else "unanswered")
-            ctx.set_state(mode="faq", last_question=ctx.text[:1000])
+            ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500])
         elif result.decision == "answer":
             ctx.set_state(mode="faq")
         return [reply_for(result, ctx.unit.name)]
@@ -164,7 +165,7 @@ class FaqPostbackHandler:
             question = ctx.state.get("last_question")
             if not question:
                 return [Outbound(text=NOTHING_TO_HAND_OVER, buttons=[Button("Về menu chính", menu.MENU)])]
-            _log(ctx, question, None, "handover")
+            _log(ctx, question, None, "handover", ctx.state.get("last_normalized"))
             ctx.set_state(mode="faq")
             return [Outbound(text=HANDED_OVER.format(question=_short(question), unit=ctx.unit.name),
                              buttons=[Button("Về menu chính", menu.MENU)])]
@@ -173,6 +174,11 @@ class FaqPostbackHandler:
         chain_ids = {u.id for u in await unit_chain(ctx.session, ctx.unit)}
         if row is None or not row.active or row.unit_id not in chain_ids:
             return [menu.menu_message(ctx.unit.name, intro="Xin lỗi, câu hỏi này không còn trong danh mục.")]
+        question, normalized = ctx.state.get("last_question"), ctx.state.get("last_normalized")
+        if question and normalized is not None:  # the citizen picked a suggestion: a hint for staff review
+            ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
+                                     text=question, normalized=normalized, outcome="chosen",
+                                     best_entry_id=row.id))
         ctx.set_state(mode="faq")
         return [answer_message(KbEntry(id=str(row.id), question=row.question, variants=row.variants,
                                        answer=row.answer, category=row.category, attachment=row.attachment))]

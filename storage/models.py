@@ -192,10 +192,16 @@ class FaqQuery(SQLModel, table=True):
     message_id: int | None = Field(default=None)
     text: str = Field(sa_column=Column(Text, nullable=False))
     normalized: str = Field(default="", max_length=500, index=True)
-    outcome: str = Field(max_length=16)  # answered | suggested | unanswered | handover
+    outcome: str = Field(max_length=16)  # suggested | unanswered | handover | chosen (a suggestion picked)
     best_entry_id: int | None = Field(default=None)
     score: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # Staff review in the console: "entry" (the question belongs to ``reviewed_entry_id``) or "none"
+    # (no entry should answer it). Reviewed questions are labelled data: `coso faq labelled`.
+    review: str | None = Field(default=None, max_length=16)
+    reviewed_entry_id: int | None = Field(default=None)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+    reviewed_at: datetime | None = Field(default=None)
 
 
 class StaffSession(SQLModel, table=True):

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.seed import DEMO_COMMUNE, DEMO_PROVINCE, hash_password, seed_demo
 from storage.db import session_scope
-from storage.models import FaqQuery, StaffUser, Unit
+from storage.models import FaqEntry, FaqQuery, StaffUser, Unit
 from tests.harness import running_hub
 
 CHROMIUM = os.environ.get("COSO_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -100,3 +100,41 @@ async def test_console_login_and_unit_scope(demo, browser):
     await page.get_by_text("Câu hỏi chuyển cho cán bộ").wait_for()
     content = await page.content()
     assert "Hỏi của xã Demo về đất đai" in content and "Hỏi của xã Khác về điện" in content
+
+
+async def test_console_faq_edit_try_and_review_in_browser(demo, browser):
+    async with session_scope(demo.hub.sessions) as s:
+        commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        s.add(StaffUser(username="canbo", password_hash=hash_password("mk-canbo-1"), role="staff", unit_id=commune.id))
+        s.add(FaqQuery(unit_id=commune.id, text="lich tiem phong dai cho cho o dau", normalized="lich tiem phong dai",
+                       outcome="unanswered"))
+
+    page = await browser.new_page()
+    await page.goto(url(demo, "/login"))
+    await page.get_by_label("Tên đăng nhập").fill("canbo")
+    await page.get_by_label("Mật khẩu").fill("mk-canbo-1")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_role("link", name="Hỏi đáp", exact=True).click()
+    await page.get_by_role("link", name="Thêm mục mới").click()
+    await page.get_by_label("Câu hỏi", exact=True).fill("Lịch tiêm phòng dại cho chó mèo?")
+    await page.get_by_role("button", name="Lưu").click()
+    assert "Cần nhập câu trả lời." in await page.get_by_role("alert").inner_text()  # the form keeps what was typed
+    assert await page.get_by_label("Câu hỏi", exact=True).input_value() == "Lịch tiêm phòng dại cho chó mèo?"
+    await page.get_by_label("Câu trả lời").fill("Tiêm tại nhà văn hoá thôn ngày 15/3, mang theo sổ tiêm.")
+    await page.get_by_role("button", name="Lưu").click()
+    await page.get_by_role("status").wait_for()
+    assert "Đã lưu mục hỏi đáp." in await page.get_by_role("status").inner_text()
+
+    await page.get_by_label("Câu hỏi như người dân gõ").fill("tiem dai cho meo khi nao")
+    await page.get_by_role("button", name="Thử").click()
+    assert "Lịch tiêm phòng dại" in await page.locator("table").inner_text()
+
+    await page.get_by_role("link", name="Câu hỏi cần xem", exact=True).first.click()
+    await page.get_by_text("lich tiem phong dai cho cho o dau").wait_for()
+    await page.get_by_label("Câu hỏi này thuộc mục").select_option(label="Lịch tiêm phòng dại cho chó mèo?")
+    await page.get_by_role("button", name="Lưu").click()
+    await page.get_by_text("Không còn câu hỏi nào cần xem.").wait_for()
+    async with demo.hub.sessions() as s:
+        entry = (await s.exec(select(FaqEntry).where(FaqEntry.question == "Lịch tiêm phòng dại cho chó mèo?"))).one()
+    assert entry.variants == ["lich tiem phong dai cho cho o dau"]
+    await page.screenshot(path=os.environ.get("COSO_CONSOLE_SCREENSHOT", "/tmp/coso-console-faq.png"), full_page=True)

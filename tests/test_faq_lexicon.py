@@ -45,6 +45,9 @@ def test_situation_blockers_and_display():
     assert "tamtru" not in _query_plains("cho thuê nhà nguyên căn")
     assert "sodo" not in _query_plains("xin cấp số nhà")
     assert "tiengon" not in _query_plains("làm ơn cho hỏi")
+    # "nuoi ong mat" is keeping bees, not "ông mất" (grandfather died)
+    assert "khaitu" not in _query_plains("xin giay phep nuoi ong mat o dau")
+    assert "khaitu" in _query_plains("ong em mat roi")
     # the added concept is not shown in the readable normalised form
     assert nz.normalize("mở quán trà sữa") == "mở quán trà sữa"
 

@@ -674,6 +674,7 @@ _CONCEPT_MAXLEN = max(len(k) for k in _CONCEPT_TABLE)
 SITUATION_BLOCK: tuple[str, ...] = (
     "cho thue", "cho thue nha", "cho thue phong", "cho thue tro", "so nha", "cap so nha", "xin so nha",
     "ban xe", "ban xe may", "ban dat", "ban nha", "mua ban dat", "mua ban nha",
+    "nuoi ong", "nuoi ong mat", "trai ong", "to ong", "mat ong",  # bees and honey, not "ông mất"
 )
 
 
@@ -876,6 +877,7 @@ def _situations(toks: list[Tok]) -> tuple[list[Tok], list[str]]:
 # dying (and not "mất giấy", "mất thẻ": losing something) -> khai tử
 _FAMILY = frozenset("bo me cha ong ba vo chong chau cu bac chu di thim mo duong".split())
 _DIE_NEXT = frozenset({"doi", "tran", "vong"})
+_BEES = frozenset({"nuoi", "trai", "to", "mat"})
 _LOSE_OBJECT = frozenset(
     """giay the so can bang ho tien xe dien nuoc lien trom tich viec mua ngu an dat nha vi ban hang
     chung cmnd cccd ks khau ten dau suc quyen kha trinh con dien thoai cap sinh
@@ -887,6 +889,8 @@ def _death(toks: list[Tok]) -> bool:
     plains = [t.plain for t in toks]
     for i, w in enumerate(plains):
         if w not in _FAMILY or (w == "cu" and toks[i].acc != "cu5"):  # "cụ", not "cư trú"
+            continue
+        if w == "ong" and i and plains[i - 1] in _BEES:  # "nuôi ong mật": bees, nobody died
             continue
         for j in range(i + 1, min(len(plains), i + 5)):
             if toks[j].start:

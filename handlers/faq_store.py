@@ -1,0 +1,259 @@
+"""The knowledge base in the database: import, export, edit, and staff review of logged questions.
+
+Shared by ``coso faq`` and the staff console, so both change entries the same way (and
+``updated_at`` moves, which makes :class:`handlers.faq_chat.FaqService` rebuild the index).
+
+Review: questions the bot did not answer (suggested, unanswered, handed over) are grouped by
+their normalised text. Staff label a group with the entry that answers it — optionally adding
+the citizen's wording as a new phrasing of that entry — or with "none" (no entry should answer).
+Labelled questions export as an evaluation file (``query,expected_id``) for ``coso faq eval``,
+so a commune can measure the bot on its own citizens' questions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.faq.engine import KbEntry
+from handlers.faq.kb_io import write_kb_csv
+from handlers.faq.normalize import strip_accents
+from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
+
+REVIEWABLE = ("suggested", "unanswered", "handover")
+MAX_QUESTION = 500
+MAX_VARIANT = 500
+MAX_VARIANTS = 50
+MAX_ANSWER = 5000
+MAX_CATEGORY = 128
+MAX_ATTACHMENT = 1000
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    retired: int = 0
+
+
+@dataclass
+class EntryInput:
+    """What a staff member typed in the entry form (variants one per line)."""
+
+    question: str
+    variants: list[str]
+    answer: str
+    category: str | None = None
+    attachment: str | None = None
+    active: bool = True
+
+    @classmethod
+    def from_form(cls, question: str, variants: str, answer: str, category: str = "", attachment: str = "",
+                  active: bool = True) -> EntryInput:
+        lines = [v.strip() for v in re.split(r"[\r\n|]+", variants or "") if v.strip()]
+        unique = list(dict.fromkeys(lines))
+        return cls(question=" ".join((question or "").split()), variants=unique, answer=(answer or "").strip(),
+                   category=(category or "").strip() or None, attachment=(attachment or "").strip() or None,
+                   active=active)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the input, in Vietnamese; empty when it can be saved."""
+        out = []
+        if not self.question:
+            out.append("Cần nhập câu hỏi.")
+        elif len(self.question) > MAX_QUESTION:
+            out.append(f"Câu hỏi dài quá {MAX_QUESTION} ký tự.")
+        if not self.answer:
+            out.append("Cần nhập câu trả lời.")
+        elif len(self.answer) > MAX_ANSWER:
+            out.append(f"Câu trả lời dài quá {MAX_ANSWER} ký tự.")
+        if len(self.variants) > MAX_VARIANTS:
+            out.append(f"Nhiều nhất {MAX_VARIANTS} cách hỏi khác.")
+        if any(len(v) > MAX_VARIANT for v in self.variants):
+            out.append(f"Mỗi cách hỏi khác dài tối đa {MAX_VARIANT} ký tự.")
+        if self.category and len(self.category) > MAX_CATEGORY:
+            out.append(f"Danh mục dài quá {MAX_CATEGORY} ký tự.")
+        if self.attachment and (len(self.attachment) > MAX_ATTACHMENT
+                                or not re.match(r"^https?://\S+$", self.attachment)):
+            out.append("Tài liệu đính kèm phải là một đường dẫn bắt đầu bằng http:// hoặc https://.")
+        return out
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """An ASCII id from a question: "Làm căn cước cho con?" -> "lam_can_cuoc_cho_con"."""
+    words = re.findall(r"[a-z0-9]+", strip_accents(text).lower())
+    out = ""
+    for w in words:
+        if len(out) + len(w) + 1 > limit:
+            break
+        out = f"{out}_{w}" if out else w
+    return out or "muc"
+
+
+def _unique_ext_id(base: str, taken: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def _audit(session: AsyncSession, actor: str, action: str, unit_id: int | None, **detail: object) -> None:
+    session.add(AuditLog(actor=actor[:64], action=action, unit_id=unit_id, detail=detail))
+
+
+async def entries_of(session: AsyncSession, unit_ids: list[int]) -> list[FaqEntry]:
+    rows = await session.exec(select(FaqEntry).where(col(FaqEntry.unit_id).in_(unit_ids)).order_by(col(FaqEntry.id)))
+    return list(rows.all())
+
+
+async def import_entries(session: AsyncSession, unit: Unit, entries: list[KbEntry], *, replace: bool,
+                         actor: str = "cli") -> ImportSummary:
+    """Add or update the unit's entries by id; with ``replace``, entries missing from the file stop
+    being answered (they are kept for history)."""
+    existing = {e.ext_id: e for e in await entries_of(session, [unit.id])}  # type: ignore[list-item]
+    summary, now = ImportSummary(), utcnow()
+    for entry in entries:
+        row = existing.get(entry.id)
+        if row is None:
+            row = FaqEntry(unit_id=unit.id, ext_id=entry.id, question=entry.question, answer=entry.answer)  # type: ignore[arg-type]
+            summary.added += 1
+        else:
+            summary.updated += 1
+        row.question, row.variants, row.answer = entry.question, list(entry.variants), entry.answer
+        row.category, row.attachment, row.active, row.updated_at = entry.category, entry.attachment, entry.active, now
+        session.add(row)
+    if replace:
+        listed = {e.id for e in entries}
+        for ext_id, row in existing.items():
+            if ext_id not in listed and row.active:
+                row.active, row.updated_at = False, now
+                session.add(row)
+                summary.retired += 1
+    _audit(session, actor, "faq.import", unit.id, added=summary.added, updated=summary.updated,
+           retired=summary.retired)
+    return summary
+
+
+async def export_csv(session: AsyncSession, unit: Unit) -> bytes:
+    """The unit's own entries in the import format (inactive ones marked ``active=0``)."""
+    rows = await entries_of(session, [unit.id])  # type: ignore[list-item]
+    return write_kb_csv([KbEntry(id=r.ext_id, question=r.question, variants=list(r.variants), answer=r.answer,
+                                 category=r.category, attachment=r.attachment, active=r.active) for r in rows])
+
+
+async def save_entry(session: AsyncSession, unit: Unit, data: EntryInput, *, actor: str,
+                     entry: FaqEntry | None = None) -> FaqEntry:
+    """Create an entry of ``unit`` or update ``entry`` (which must belong to it)."""
+    if entry is None:
+        taken = {e.ext_id for e in await entries_of(session, [unit.id])}  # type: ignore[list-item]
+        entry = FaqEntry(unit_id=unit.id, ext_id=_unique_ext_id(slug(data.question), taken),  # type: ignore[arg-type]
+                         question=data.question, answer=data.answer)
+        action = "faq.create"
+    else:
+        assert entry.unit_id == unit.id
+        action = "faq.update"
+    entry.question, entry.variants, entry.answer = data.question, list(data.variants), data.answer
+    entry.category, entry.attachment, entry.active, entry.updated_at = (data.category, data.attachment,
+                                                                         data.active, utcnow())
+    session.add(entry)
+    await session.flush()
+    _audit(session, actor, action, unit.id, entry=entry.ext_id)
+    return entry
+
+
+async def set_active(session: AsyncSession, entry: FaqEntry, active: bool, *, actor: str) -> None:
+    entry.active, entry.updated_at = active, utcnow()
+    session.add(entry)
+    _audit(session, actor, "faq.activate" if active else "faq.deactivate", entry.unit_id, entry=entry.ext_id)
+
+
+@dataclass
+class ReviewGroup:
+    """Unreviewed logged questions of one unit with the same normalised text."""
+
+    unit_id: int
+    normalized: str
+    count: int
+    sample: str
+    last_at: datetime
+    outcomes: set[str]
+    guess_entry_id: int | None  # the engine's best candidate, or the suggestion a citizen picked
+
+
+async def review_queue(session: AsyncSession, unit_ids: list[int], limit: int = 50) -> list[ReviewGroup]:
+    """The most asked unreviewed questions first."""
+    stmt = (select(FaqQuery.unit_id, FaqQuery.normalized, func.count(), func.max(FaqQuery.created_at))
+            .where(col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.outcome).in_(REVIEWABLE + ("chosen",)),
+                   col(FaqQuery.review).is_(None))
+            .group_by(FaqQuery.unit_id, FaqQuery.normalized)
+            .order_by(func.count().desc(), func.max(FaqQuery.created_at).desc()).limit(limit))
+    groups = []
+    for unit_id, normalized, count, last_at in (await session.exec(stmt)).all():
+        rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit_id,
+                                                          FaqQuery.normalized == normalized,
+                                                          col(FaqQuery.review).is_(None))
+                                   .order_by(col(FaqQuery.id).desc()).limit(20))).all()
+        outcomes = {r.outcome for r in rows}
+        if outcomes == {"chosen"}:
+            continue  # a picked suggestion alone is not a gap; it only informs the guess
+        chosen = next((r.best_entry_id for r in rows if r.outcome == "chosen"), None)
+        guess = chosen or next((r.best_entry_id for r in rows if r.best_entry_id), None)
+        sample = next((r.text for r in rows if r.outcome != "chosen"), rows[0].text)
+        groups.append(ReviewGroup(unit_id, normalized, count, sample, last_at, outcomes - {"chosen"}, guess))
+    return groups
+
+
+async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, actor: str,
+                      entry: FaqEntry | None, add_variant: str | None = None) -> int:
+    """Label every unreviewed question of the group; returns how many were labelled.
+
+    ``entry`` None means "no entry should answer this". ``add_variant`` (the citizen's wording,
+    edited by staff) becomes a new phrasing of ``entry``.
+    """
+    rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit_id,
+                                                      FaqQuery.normalized == normalized,
+                                                      col(FaqQuery.review).is_(None)))).all()
+    now = utcnow()
+    for row in rows:
+        row.review = "entry" if entry is not None else "none"
+        row.reviewed_entry_id = entry.id if entry is not None else None
+        row.reviewed_by, row.reviewed_at = actor[:64], now
+        session.add(row)
+    variant = " ".join((add_variant or "").split())[:MAX_VARIANT]
+    if entry is not None and variant and variant not in entry.variants and variant != entry.question:
+        entry.variants = [*entry.variants, variant]
+        entry.updated_at = now
+        session.add(entry)
+    _audit(session, actor, "faq.review", unit_id, labelled=len(rows),
+           entry=entry.ext_id if entry is not None else None, variant_added=bool(variant and entry is not None))
+    return len(rows)
+
+
+async def labelled_cases_csv(session: AsyncSession, unit: Unit) -> bytes:
+    """Reviewed questions of the unit as ``query,expected_id`` (the ``coso faq eval`` cases format).
+
+    ``expected_id`` is the entry's import id; empty for questions no entry should answer. Each
+    distinct question appears once.
+    """
+    rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit.id,
+                                                      col(FaqQuery.review).is_not(None))
+                               .order_by(col(FaqQuery.id)))).all()
+    ids = {r.reviewed_entry_id for r in rows if r.reviewed_entry_id}
+    ext = {e.id: e.ext_id for e in (await session.exec(select(FaqEntry).where(col(FaqEntry.id).in_(ids)))).all()}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["query", "expected_id"])
+    seen: set[str] = set()
+    for r in rows:
+        if r.text in seen or (r.review == "entry" and r.reviewed_entry_id not in ext):
+            continue
+        seen.add(r.text)
+        w.writerow([r.text, ext.get(r.reviewed_entry_id, "") if r.review == "entry" else ""])  # type: ignore[arg-type]
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

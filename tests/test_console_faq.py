@@ -1,0 +1,217 @@
+"""The console's FAQ pages over real HTTP and a real database: editing, import, review, permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.seed import DEMO_COMMUNE, DEMO_PROVINCE, hash_password, seed_demo
+from storage.db import session_scope
+from storage.models import AuditLog, FaqEntry, FaqQuery, StaffUser, Unit
+from tests.harness import running_hub
+from tests.test_faq_chat import Chat
+
+
+@pytest.fixture
+async def hub(db_url):
+    async with running_hub(db_url) as h:
+        async with session_scope(h.hub.sessions) as s:
+            assert await seed_demo(s)
+            province = (await s.exec(select(Unit).where(Unit.code == DEMO_PROVINCE))).one()
+            commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+            other = Unit(code="XA-KHAC", name="UBND xã Khác", kind="commune", parent_id=province.id)
+            s.add(other)
+            await s.flush()
+            s.add(StaffUser(username="canbo", password_hash=hash_password("mk-canbo-1"), role="staff",
+                            unit_id=commune.id))
+            s.add(StaffUser(username="canbo-khac", password_hash=hash_password("mk-khac-1"), role="staff",
+                            unit_id=other.id))
+            s.add(StaffUser(username="tinh", password_hash=hash_password("mk-tinh-1"), role="province_officer",
+                            unit_id=province.id))
+            s.add(FaqEntry(unit_id=other.id, ext_id="dien", question="Mất điện báo ai?", answer="Gọi điện lực."))
+            s.add(FaqEntry(unit_id=province.id, ext_id="tinh_hotline", question="Đường dây nóng của tỉnh là số nào?",
+                           answer="Gọi 1022."))
+        yield h
+
+
+async def login(h, username: str, password: str) -> str:
+    """Log the test client in; returns the CSRF token of the session."""
+    h.client.session.cookie_jar.clear()
+    resp = await h.client.post("/login", data={"username": username, "password": password})
+    assert resp.status == 200 and resp.url.path == "/console", await resp.text()
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', await resp.text()).group(1)  # type: ignore[union-attr]
+
+
+async def entry(h, unit_code: str, ext_id: str) -> FaqEntry:
+    async with h.hub.sessions() as s:
+        unit = (await s.exec(select(Unit).where(Unit.code == unit_code))).one()
+        return (await s.exec(select(FaqEntry).where(FaqEntry.unit_id == unit.id, FaqEntry.ext_id == ext_id))).one()
+
+
+async def test_pages_need_login(hub):
+    for path in ("/console/faq", "/console/faq/review", "/console/faq/export"):
+        resp = await hub.client.get(path, allow_redirects=False)
+        assert resp.status == 302 and resp.headers["Location"] == "/login"
+    resp = await hub.client.post("/console/faq/save", data={"question": "x", "answer": "y"}, allow_redirects=False)
+    assert resp.status == 403  # no session, so no valid form token
+
+
+async def test_staff_adds_an_entry_and_the_bot_answers_with_it(hub):
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    page = await (await hub.client.get("/console/faq")).text()
+    assert "Hỏi đáp — UBND xã Demo" in page and "Đường dây nóng của tỉnh" in page  # inherited, read only
+    assert "Mất điện báo ai" not in page  # another commune's entry
+
+    form = {"question": "Lịch tiêm phòng dại cho chó mèo năm nay thế nào?", "answer": "",
+            "variants": "tiêm dại cho chó\nchích ngừa dại cho mèo", "active": "1", "unit": DEMO_COMMUNE}
+    resp = await hub.client.post("/console/faq/save", data=form)
+    assert resp.status == 403  # no form token
+    resp = await hub.client.post("/console/faq/save", data={**form, "csrf": csrf})
+    assert resp.status == 400 and "Cần nhập câu trả lời." in await resp.text()
+    resp = await hub.client.post("/console/faq/save", data={**form, "csrf": csrf, "attachment": "javascript:alert(1)",
+                                                            "answer": "Tiêm tại nhà văn hoá thôn ngày 15/3."})
+    assert resp.status == 400 and "http://" in await resp.text()
+    resp = await hub.client.post("/console/faq/save", data={**form, "csrf": csrf,
+                                                            "answer": "Tiêm tại nhà văn hoá thôn ngày 15/3."})
+    assert resp.status == 200 and "Đã lưu mục hỏi đáp." in await resp.text()
+    saved = await entry(hub, DEMO_COMMUNE, "lich_tiem_phong_dai_cho_cho_meo_nam_nay_the_nao")
+    assert saved.variants == ["tiêm dại cho chó", "chích ngừa dại cho mèo"] and saved.active
+
+    chat = Chat(hub.client)
+    reply = (await chat.say("cho e hoi khi nao tiem phong dai cho cho nha minh"))[-1]
+    assert reply["text"].startswith("📌 Lịch tiêm phòng dại cho chó mèo"), reply["text"]
+
+    tried = await (await hub.client.get("/console/faq/try", params={"q": "tiem dai cho meo", "unit": DEMO_COMMUNE})).text()
+    assert "Lịch tiêm phòng dại" in tried and 'id="decision"' in tried
+
+    resp = await hub.client.post(f"/console/faq/{saved.id}/active", data={"csrf": csrf, "active": "0"})
+    assert resp.status == 200 and not (await entry(hub, DEMO_COMMUNE, saved.ext_id)).active
+    async with hub.hub.sessions() as s:
+        actions = [a.action for a in (await s.exec(select(AuditLog).where(AuditLog.actor == "canbo"))).all()]
+    assert actions == ["faq.create", "faq.deactivate"]
+
+
+async def test_units_decide_what_staff_see_and_change(hub):
+    other = await entry(hub, "XA-KHAC", "dien")
+    province_entry = await entry(hub, DEMO_PROVINCE, "tinh_hotline")
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    assert (await hub.client.get(f"/console/faq/{other.id}")).status == 403
+    assert (await hub.client.get(f"/console/faq/{province_entry.id}")).status == 403
+    assert (await hub.client.get("/console/faq", params={"unit": "XA-KHAC"})).status == 403
+    assert (await hub.client.get("/console/faq", params={"unit": "KHONG-CO"})).status == 404
+    assert (await hub.client.get("/console/faq/nope")).status == 404
+    resp = await hub.client.post("/console/faq/save", data={"csrf": csrf, "id": str(other.id), "question": "Bị sửa",
+                                                            "answer": "Bị sửa", "active": "1"})
+    assert resp.status == 403
+    resp = await hub.client.post("/console/faq/save", data={"csrf": csrf, "unit": "XA-KHAC", "question": "Mới",
+                                                            "answer": "Mới", "active": "1"})
+    assert resp.status == 403
+    assert (await entry(hub, "XA-KHAC", "dien")).question == "Mất điện báo ai?"
+    exported = await (await hub.client.get("/console/faq/export")).text()
+    assert "Mất điện" not in exported and "khai sinh" in exported.lower()
+
+    # The province officer manages the province and every commune under it.
+    await login(hub, "tinh", "mk-tinh-1")
+    page = await (await hub.client.get("/console/faq", params={"unit": "XA-KHAC"})).text()
+    assert "Mất điện báo ai" in page and '<option value="XA-DEMO"' in page
+    assert (await hub.client.get(f"/console/faq/{province_entry.id}")).status == 200
+
+
+async def test_import_is_all_or_nothing_and_reports_lines(hub):
+    csrf = await login(hub, "canbo-khac", "mk-khac-1")
+
+    def upload(text: str, name: str = "kb.csv", **fields: str) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for k, v in {"csrf": csrf, "unit": "XA-KHAC", **fields}.items():
+            form.add_field(k, v)
+        form.add_field("file", text.encode("utf-8"), filename=name, content_type="text/csv")
+        return form
+
+    broken = "id,question,variants,answer\nnuoc,Cúp nước báo ai?,,Gọi công ty nước.\nxx,,,\n"
+    resp = await hub.client.post("/console/faq/import", data=upload(broken))
+    body = await resp.text()
+    assert resp.status == 400 and "Dòng 3" in body and "Chưa có gì thay đổi" in body
+    async with hub.hub.sessions() as s:
+        other = (await s.exec(select(Unit).where(Unit.code == "XA-KHAC"))).one()
+        assert len((await s.exec(select(FaqEntry).where(FaqEntry.unit_id == other.id))).all()) == 1
+    resp = await hub.client.post("/console/faq/import", data=upload("not,a,kb\n1,2,3\n"))
+    assert resp.status == 400 and "thiếu cột" in await resp.text()
+    resp = await hub.client.post("/console/faq/import", data=upload(""))
+    assert resp.status == 400
+
+    good = "\ufeffid,question,variants,answer\nnuoc,Cúp nước báo ai?,mất nước | ko co nuoc,Gọi công ty nước.\n"
+    resp = await hub.client.post("/console/faq/import", data=upload(good, replace="1"))
+    assert resp.status == 200 and "Đã nhập 1 mục: 1 mới, 0 cập nhật, 1 ngừng dùng." in await resp.text()
+    assert not (await entry(hub, "XA-KHAC", "dien")).active
+    exported = (await (await hub.client.get("/console/faq/export")).read()).decode("utf-8-sig")
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(exported))}
+    assert rows["nuoc"]["variants"] == "mất nước | ko co nuoc" and rows["dien"]["active"] == "0"
+    resp = await hub.client.post("/console/faq/import", data=b"plain", headers={"Content-Type": "text/plain"})
+    assert resp.status == 400
+
+
+async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
+    chat = Chat(hub.client)
+    unknown = "cho hoi thu tuc xin giay phep nuoi ong mat o dau"
+    await chat.say(unknown)
+    await chat.say(payload="#faq:staff")
+    await chat.say("xin giay phep nuoi ong mat o dau a")  # same question again, another wording
+    async with hub.hub.sessions() as s:
+        logged = (await s.exec(select(FaqQuery))).all()
+    assert {q.outcome for q in logged} >= {"handover"} and len(logged) >= 2
+
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    page = await (await hub.client.get("/console/faq/review")).text()
+    assert "nuoi ong mat" in page
+    target = await entry(hub, DEMO_COMMUNE, (await _any_entry_ext_id(hub)))
+    normalized = logged[0].normalized
+    resp = await hub.client.post("/console/faq/review", data={"csrf": csrf, "unit": DEMO_COMMUNE,
+                                                              "normalized": normalized, "entry": ""})
+    assert "Chưa chọn mục nào" in await resp.text()
+    resp = await hub.client.post("/console/faq/review", data={
+        "csrf": csrf, "unit": DEMO_COMMUNE, "normalized": normalized, "entry": str(target.id),
+        "add_variant": "1", "variant": "  xin phép nuôi ong   mật "})
+    assert resp.status == 200 and "và thêm cách hỏi mới" in await resp.text()
+    assert "xin phép nuôi ong mật" in (await entry(hub, DEMO_COMMUNE, target.ext_id)).variants
+
+    # Labelling with another commune's entry is refused; "none" labels the rest.
+    other = await entry(hub, "XA-KHAC", "dien")
+    rest = [q.normalized for q in logged if q.normalized != normalized]
+    resp = await hub.client.post("/console/faq/review", data={"csrf": csrf, "unit": DEMO_COMMUNE,
+                                                              "normalized": rest[0], "entry": str(other.id)})
+    assert resp.status == 400
+    resp = await hub.client.post("/console/faq/review", data={"csrf": csrf, "unit": DEMO_COMMUNE,
+                                                              "normalized": rest[0], "entry": "none"})
+    assert "không có mục phù hợp" in await resp.text()
+    assert "Không còn câu hỏi nào cần xem." in await (await hub.client.get("/console/faq/review")).text()
+
+    cases = (await (await hub.client.get("/console/faq/labelled")).read()).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(cases)))
+    by_query = {r["query"]: r["expected_id"] for r in rows}
+    assert by_query[unknown] == target.ext_id
+    assert "" in by_query.values()  # the question no entry should answer
+
+
+async def _any_entry_ext_id(h) -> str:
+    async with h.hub.sessions() as s:
+        unit = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        return (await s.exec(select(FaqEntry.ext_id).where(FaqEntry.unit_id == unit.id))).first()  # type: ignore[return-value]
+
+
+async def test_picked_suggestion_becomes_the_review_guess(hub):
+    chat = Chat(hub.client)
+    reply = (await chat.say("giấy tờ"))[-1]  # vague: suggestions
+    choices = [b for b in reply["buttons"] if b["payload"].startswith("#faq:a:")]
+    assert choices, reply
+    await chat.say(payload=choices[-1]["payload"])
+    async with hub.hub.sessions() as s:
+        chosen = (await s.exec(select(FaqQuery).where(FaqQuery.outcome == "chosen"))).one()
+    assert chosen.text == "giấy tờ" and str(chosen.best_entry_id) == choices[-1]["payload"].removeprefix("#faq:a:")
+    await login(hub, "canbo", "mk-canbo-1")
+    page = await (await hub.client.get("/console/faq/review")).text()
+    assert re.search(rf'<option value="{chosen.best_entry_id}" selected>', page)
