@@ -46,7 +46,8 @@ from storage.models import FaqEntry, StaffUser, Unit
 
 MAX_UPLOAD = 10 * 1024 * 1024
 SHOWN_ENTRIES = 300
-OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ"}
+OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ",
+                 "rejected": "người dân báo câu trả lời chưa đúng"}
 e = html.escape
 
 

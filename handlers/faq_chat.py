@@ -23,6 +23,7 @@ from storage.models import FaqEntry, FaqQuery, Unit
 
 ANSWER_PREFIX = "#faq:a:"  # + FaqEntry.id
 HANDOVER = "#faq:staff"
+NOT_IT = "#faq:wrong"  # "Chưa đúng ý tôi" under an answer
 MAX_BUTTON_TITLE = 60
 RELATED_MIN_SCORE = 0.5  # a runner-up this close to the query is offered next to the answer
 
@@ -32,6 +33,8 @@ SUGGEST = "Có phải bạn muốn hỏi:"
 HANDED_OVER = ("Cảm ơn bạn! Câu hỏi “{question}” đã được chuyển tới cán bộ {unit}. "
                "Cán bộ sẽ trả lời bạn tại đây trong giờ hành chính.")
 NOTHING_TO_HAND_OVER = "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
+SORRY_NOT_IT = "Xin lỗi bạn. Có phải bạn muốn hỏi một trong các câu sau? Nếu không, hãy gửi câu hỏi cho cán bộ."
+SORRY_NOTHING_ELSE = "Xin lỗi bạn. Hiện chưa có câu trả lời khác; bạn có thể gửi câu hỏi để cán bộ trả lời."
 
 
 async def unit_chain(session: AsyncSession, unit: Unit) -> list[Unit]:
@@ -99,7 +102,8 @@ def answer_message(entry: KbEntry, related: list[KbEntry] | None = None) -> Outb
     buttons = [Button(_short(e.question), ANSWER_PREFIX + e.id) for e in related or []]
     if buttons:
         text += "\n\nCâu hỏi liên quan: chọn ở các nút bên dưới."
-    return Outbound(text=text, buttons=[*buttons, Button("Hỏi câu khác", menu.FAQ), Button("Về menu chính", menu.MENU)])
+    return Outbound(text=text, buttons=[*buttons, Button("Chưa đúng ý tôi", NOT_IT), Button("Hỏi câu khác", menu.FAQ),
+                                        Button("Về menu chính", menu.MENU)])
 
 
 def _short(title: str) -> str:
@@ -149,7 +153,8 @@ class FaqHandler:
             _log(ctx, ctx.text, result, "suggested" if result.decision == "suggest" else "unanswered")
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500])
         elif result.decision == "answer":
-            ctx.set_state(mode="faq")
+            ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500],
+                          answered=result.matches[0].entry.id)
         return [reply_for(result, ctx.unit.name)]
 
 
@@ -157,10 +162,12 @@ class FaqPostbackHandler:
     """The buttons of a suggestion: pick an entry, or send the question to staff."""
 
     def check(self, ctx: Context) -> bool:
-        return bool(ctx.payload) and (ctx.payload.startswith(ANSWER_PREFIX) or ctx.payload == HANDOVER)
+        return bool(ctx.payload) and (ctx.payload.startswith(ANSWER_PREFIX) or ctx.payload in (HANDOVER, NOT_IT))
 
     async def handle(self, ctx: Context) -> list[Outbound]:
         assert ctx.payload is not None
+        if ctx.payload == NOT_IT:
+            return [await self._not_it(ctx)]
         if ctx.payload == HANDOVER:
             question = ctx.state.get("last_question")
             if not question:
@@ -175,10 +182,28 @@ class FaqPostbackHandler:
         if row is None or not row.active or row.unit_id not in chain_ids:
             return [menu.menu_message(ctx.unit.name, intro="Xin lỗi, câu hỏi này không còn trong danh mục.")]
         question, normalized = ctx.state.get("last_question"), ctx.state.get("last_normalized")
-        if question and normalized is not None:  # the citizen picked a suggestion: a hint for staff review
+        if question and normalized is not None and ctx.state.get("answered") is None:
+            # the citizen picked a suggestion: a hint for staff review
             ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
                                      text=question, normalized=normalized, outcome="chosen",
                                      best_entry_id=row.id))
-        ctx.set_state(mode="faq")
+        ctx.set_state(mode="faq", last_question=question, last_normalized=normalized, answered=str(row.id))
         return [answer_message(KbEntry(id=str(row.id), question=row.question, variants=row.variants,
                                        answer=row.answer, category=row.category, attachment=row.attachment))]
+
+    async def _not_it(self, ctx: Context) -> Outbound:
+        """The answer was not what the citizen asked: log it for staff review, offer the other
+        candidates and the hand-over."""
+        question, answered = ctx.state.get("last_question"), ctx.state.get("answered")
+        if not question or answered is None:
+            return Outbound(text=NOTHING_TO_HAND_OVER, buttons=[Button("Về menu chính", menu.MENU)])
+        index = await _service(ctx).index_for(ctx.session, ctx.unit)
+        result = index.ask(question)
+        others = [m for m in result.matches if m.entry.id != answered][:3]
+        ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
+                                 text=question[:2000], normalized=result.normalized[:500], outcome="rejected",
+                                 best_entry_id=int(answered) if str(answered).isdigit() else None))
+        ctx.set_state(mode="faq", last_question=question, last_normalized=result.normalized[:500])
+        buttons = [Button(_short(m.entry.question), ANSWER_PREFIX + m.entry.id) for m in others]
+        return Outbound(text=SORRY_NOT_IT if buttons else SORRY_NOTHING_ELSE,
+                        buttons=[*buttons, Button("Gửi câu hỏi cho cán bộ", HANDOVER)])

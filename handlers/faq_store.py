@@ -27,7 +27,7 @@ from handlers.faq.kb_io import write_kb_csv
 from handlers.faq.normalize import strip_accents
 from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
 
-REVIEWABLE = ("suggested", "unanswered", "handover")
+REVIEWABLE = ("suggested", "unanswered", "handover", "rejected")  # rejected: "Chưa đúng ý tôi" under an answer
 MAX_QUESTION = 500
 MAX_VARIANT = 500
 MAX_VARIANTS = 50
@@ -204,7 +204,9 @@ async def review_queue(session: AsyncSession, unit_ids: list[int], limit: int = 
         if outcomes == {"chosen"}:
             continue  # a picked suggestion alone is not a gap; it only informs the guess
         chosen = next((r.best_entry_id for r in rows if r.outcome == "chosen"), None)
-        guess = chosen or next((r.best_entry_id for r in rows if r.best_entry_id), None)
+        rejected = {r.best_entry_id for r in rows if r.outcome == "rejected"}
+        guess = chosen or next((r.best_entry_id for r in rows if r.best_entry_id and r.best_entry_id not in rejected),
+                               None)
         sample = next((r.text for r in rows if r.outcome != "chosen"), rows[0].text)
         groups.append(ReviewGroup(unit_id, normalized, count, sample, last_at, outcomes - {"chosen"}, guess))
     return groups

@@ -192,7 +192,7 @@ class FaqQuery(SQLModel, table=True):
     message_id: int | None = Field(default=None)
     text: str = Field(sa_column=Column(Text, nullable=False))
     normalized: str = Field(default="", max_length=500, index=True)
-    outcome: str = Field(max_length=16)  # suggested | unanswered | handover | chosen (a suggestion picked)
+    outcome: str = Field(max_length=16)  # suggested | unanswered | handover | chosen (a suggestion picked) | rejected
     best_entry_id: int | None = Field(default=None)
     score: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, index=True)

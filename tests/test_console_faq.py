@@ -215,3 +215,31 @@ async def test_picked_suggestion_becomes_the_review_guess(hub):
     await login(hub, "canbo", "mk-canbo-1")
     page = await (await hub.client.get("/console/faq/review")).text()
     assert re.search(rf'<option value="{chosen.best_entry_id}" selected>', page)
+
+
+async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
+    chat = Chat(hub.client)
+    answer = (await chat.say("lam giay khai sinh cho con can gi"))[-1]
+    assert answer["text"].startswith("📌 ") and any(b["payload"] == "#faq:wrong" for b in answer["buttons"])
+    answered_title = answer["text"].splitlines()[0].removeprefix("📌 ")
+    sorry = (await chat.say(payload="#faq:wrong"))[-1]
+    assert sorry["text"].startswith("Xin lỗi bạn.")
+    titles = [b["title"] for b in sorry["buttons"]]
+    assert titles[-1] == "Gửi câu hỏi cho cán bộ" and answered_title not in titles and len(titles) >= 2
+    handed = (await chat.say(payload="#faq:staff"))[-1]
+    assert "đã được chuyển tới cán bộ" in handed["text"]
+    async with hub.hub.sessions() as s:
+        outcomes = sorted(q.outcome for q in (await s.exec(select(FaqQuery))).all())
+    assert outcomes == ["handover", "rejected"]
+
+    await login(hub, "canbo", "mk-canbo-1")
+    page = await (await hub.client.get("/console/faq/review")).text()
+    assert "lam giay khai sinh cho con can gi" in page and "người dân báo câu trả lời chưa đúng" in page
+    assert page.count("lam giay khai sinh cho con can gi") == 2  # one group: the question and the variant field
+    assert " selected>" not in page.split("lam giay khai sinh")[1].split("</select>")[0].replace(
+        '<option value="" selected>', "")  # the rejected answer is not offered as the guess
+
+    # Without an answer before it, the button asks for a question.
+    fresh = Chat(hub.client)
+    reply = (await fresh.say(payload="#faq:wrong"))[-1]
+    assert reply["text"] == "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
