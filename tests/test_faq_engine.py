@@ -64,7 +64,7 @@ def test_answers_citizen_typing(index: FaqIndex, query: str, expected: str):
     assert 0.0 <= res.matches[0].score <= 1.0
 
 
-@pytest.mark.parametrize("query", ["ok", "dc r", "cảm ơn", "cam on ad nhieu", "chào xã ạ", "alooo", "hi", "bye", "👍", "vâng ạ"])
+@pytest.mark.parametrize("query", ["ok", "dc r", "cảm ơn", "cam on ad nhieu", "chào xã ạ", "alooo", "hi", "bye", "👍", "vâng ạ", "Cảm ơn phường nhiều nghe", "ok nghen"])
 def test_chitchat_never_answered(index: FaqIndex, query: str):
     res = index.ask(query)
     assert res.decision == "chitchat"

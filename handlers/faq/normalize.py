@@ -119,7 +119,7 @@ CHIT_ACK = frozenset(
     """
     ok oke okie oki okay okela u uh uhm um uk vang da duoc roi r hieu biet
     hay tot qua tuyet voi gioi thong minh de thuong good great nice haha hihi hehe kaka hic huhu like
-    dung vay the a ah ak nhe nha ne rat nhieu lam qua that ai khong co ten gi you buoi sang trua chieu toi
+    dung vay the a ah ak nhe nha ne nghe nghen nhen hen rat nhieu lam qua that ai khong co ten gi you buoi sang trua chieu toi
     tra loi giup voi nhanh di
     tot lanh ngay
     """.split()
