@@ -31,6 +31,7 @@ from handlers.faq.kb_io import KbImportError, read_kb
 from handlers.faq.normalize import strip_accents
 from handlers.faq_chat import FaqService, unit_chain
 from handlers.faq_store import (
+    OUTCOME_NAMES,
     EntryInput,
     entries_of,
     export_csv,
@@ -46,8 +47,6 @@ from storage.models import FaqEntry, StaffUser, Unit
 
 MAX_UPLOAD = 10 * 1024 * 1024
 SHOWN_ENTRIES = 300
-OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ",
-                 "rejected": "người dân báo câu trả lời chưa đúng"}
 e = html.escape
 
 

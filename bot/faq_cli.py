@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.cli_support import CliError, unit_or_fail, with_session
@@ -77,17 +76,16 @@ async def faq_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
+    """Questions not answered (or answered and marked "Chưa đúng ý tôi") that staff have not reviewed."""
+    from handlers.faq_store import OUTCOME_NAMES, review_queue
+
     async def run(session) -> None:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
-        stmt = (select(FaqQuery.normalized, FaqQuery.outcome, func.count(), func.max(FaqQuery.text))
-                .where(FaqQuery.unit_id == unit.id, col(FaqQuery.outcome).in_(["suggested", "unanswered"]))
-                .group_by(FaqQuery.normalized, FaqQuery.outcome).order_by(func.count().desc()).limit(args.limit))
-        rows = (await session.exec(stmt)).all()
-        if not rows:
+        groups = await review_queue(session, [unit.id], limit=args.limit)
+        if not groups:
             print("Chưa có câu hỏi nào chưa được trả lời / no gaps recorded")
-        for _normalized, outcome, count, sample in rows:
-            label = "chưa trả lời được" if outcome == "unanswered" else "chưa chắc chắn"
-            print(f"{count}\t{label}\t{sample}")
+        for g in groups:
+            print(f"{g.count}\t{', '.join(OUTCOME_NAMES.get(o, o) for o in sorted(g.outcomes))}\t{g.sample}")
 
     await with_session(settings, run)
     return 0

@@ -28,6 +28,8 @@ from handlers.faq.normalize import strip_accents
 from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
 
 REVIEWABLE = ("suggested", "unanswered", "handover", "rejected")  # rejected: "Chưa đúng ý tôi" under an answer
+OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ",
+                 "rejected": "người dân báo câu trả lời chưa đúng"}
 MAX_QUESTION = 500
 MAX_VARIANT = 500
 MAX_VARIANTS = 50
