@@ -304,3 +304,19 @@ def test_buying_land_keeps_the_word_land():
 
     plains = [t.plain for t in nz.fold(nz.analyse_raw("mua dat cua nguoi trong thon"), True)]
     assert "dat" in plains and "chuyennhuong" in plains
+
+
+def test_learnt_probability_alone_can_offer_suggestions():
+    """A question whose top score is under the plain suggestion floor still gets the leading
+    candidates as buttons when the learnt decision gives them some probability."""
+    from handlers.faq.engine import Thresholds
+
+    kb = load_starter_kb()
+    query = "giay to cho con"  # vague: never answered outright
+    floor_only = FaqIndex.build(kb, thresholds=Thresholds(suggest=5.0, suggest_probability=1.01))
+    assert floor_only.ask(query).decision == "none"
+    by_probability = FaqIndex.build(kb, thresholds=Thresholds(suggest=5.0, suggest_probability=0.0))
+    result = by_probability.ask(query)
+    assert result.decision == "suggest" and result.matches[0].entry.id == "ht-khaisinh"
+    # with the shipped setting, out-of-scope questions still get "chưa có thông tin"
+    assert FaqIndex.build(kb).ask("giá vàng hôm nay bao nhiêu").decision == "none"
