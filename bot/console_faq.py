@@ -247,6 +247,7 @@ async def toggle_active(request: web.Request) -> web.Response:
 
 
 async def import_file(request: web.Request) -> web.Response:
+    await require_user(request)  # before reading a body of up to 10 MB
     if not request.content_type.startswith("multipart/"):
         raise web.HTTPBadRequest(text="Cần gửi tệp bằng biểu mẫu nhập (multipart/form-data).")
     fields: dict[str, str] = {}

@@ -153,6 +153,10 @@ async def test_import_is_all_or_nothing_and_reports_lines(hub):
     assert rows["nuoc"]["variants"] == "mất nước | ko co nuoc" and rows["dien"]["active"] == "0"
     resp = await hub.client.post("/console/faq/import", data=b"plain", headers={"Content-Type": "text/plain"})
     assert resp.status == 400
+    huge = upload("id,question,variants,answer\n" + "x" * (11 * 1024 * 1024))
+    resp = await hub.client.post("/console/faq/import", data=huge)
+    assert resp.status == 413 and "10 MB" in await resp.text()
+    assert (await entry(hub, "XA-KHAC", "nuoc")).question == "Cúp nước báo ai?"  # nothing damaged
 
 
 async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
