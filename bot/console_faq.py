@@ -161,7 +161,7 @@ async def faq_list(request: web.Request) -> web.Response:
 
 
 def _entry_form(request: web.Request, staff: _Staff, data: EntryInput, entry: FaqEntry | None,
-                errors: list[str]) -> str:
+                errors: list[str], label: str = "") -> str:
     err = ("".join(f'<p class="error" role="alert">{e(m)}</p>' for m in errors)) if errors else ""
     entry_id = f'<input type="hidden" name="id" value="{entry.id}">' if entry is not None else ""
     title = "Sửa mục hỏi đáp" if entry is not None else "Thêm mục hỏi đáp"
@@ -174,6 +174,8 @@ def _entry_form(request: web.Request, staff: _Staff, data: EntryInput, entry: Fa
                   f'<button type="submit" class="light">{label}</button></form>')
     return (f'<section><h3>{title} — {e(staff.unit.name)}</h3>{code}{err}'
             f'<form method="post" action="/console/faq/save">{csrf_field(request)}{entry_id}'
+            + (f'<input type="hidden" name="label" value="{e(label)}"><p class="muted">Câu hỏi của người dân sẽ được '
+               'gán vào mục mới này.</p>' if label else "") +
             f'<input type="hidden" name="unit" value="{e(staff.unit.code)}">'
             f'<label class="f" for="f-question">Câu hỏi</label><input class="w" id="f-question" name="question" '
             f'value="{e(data.question)}" maxlength="500">'
@@ -208,8 +210,12 @@ async def entry_page(request: web.Request) -> web.Response:
 
 
 async def new_entry_page(request: web.Request) -> web.Response:
+    """A new entry; from the review page it starts from a citizen's question (``q``) and, once
+    saved, labels that question group (``label``: its normalised text) with the new entry."""
     staff = await _staff(request)
-    return _frame(request, staff, "Thêm mục hỏi đáp", _entry_form(request, staff, EntryInput("", [], ""), None, []))
+    data = EntryInput(" ".join(request.query.get("q", "").split())[:500], [], "")
+    label = request.query.get("label", "")[:500]
+    return _frame(request, staff, "Thêm mục hỏi đáp", _entry_form(request, staff, data, None, [], label))
 
 
 async def save(request: web.Request) -> web.Response:
@@ -223,13 +229,17 @@ async def save(request: web.Request) -> web.Response:
     data = EntryInput.from_form(str(form.get("question", "")), str(form.get("variants", "")),
                                 str(form.get("answer", "")), str(form.get("category", "")),
                                 str(form.get("attachment", "")), active=form.get("active") == "1")
+    label = str(form.get("label", ""))[:500] if entry is None else ""
     problems = data.problems()
     if problems:
-        return _frame(request, staff, "Mục hỏi đáp", _entry_form(request, staff, data, entry, problems), status=400)
+        return _frame(request, staff, "Mục hỏi đáp", _entry_form(request, staff, data, entry, problems, label),
+                      status=400)
     async with session_scope(request.app[HUB].sessions) as session:
         if entry is not None:
             entry = await session.get(FaqEntry, entry.id)
-        await save_entry(session, staff.unit, data, actor=staff.user.username, entry=entry)
+        saved = await save_entry(session, staff.unit, data, actor=staff.user.username, entry=entry)
+        if label:
+            await label_group(session, staff.unit.id, label, actor=staff.user.username, entry=saved)  # type: ignore[arg-type]
     raise web.HTTPSeeOther(f"/console/faq?{_q(staff)}&done=saved")
 
 
@@ -363,7 +373,9 @@ async def review_page(request: web.Request) -> web.Response:
             f'<select class="w" id="r-entry-{i}" name="entry">{"".join(options)}</select>'
             f'<p><label><input type="checkbox" name="add_variant" value="1" checked> Thêm thành cách hỏi khác của mục '
             f'(xoá tên, số điện thoại trước khi thêm):</label><input class="w" name="variant" value="{e(g.sample)}" '
-            f'aria-label="Cách hỏi sẽ thêm"></p><p><button type="submit">Lưu</button></p></form></section>')
+            f'aria-label="Cách hỏi sẽ thêm"></p><p><button type="submit">Lưu</button> hoặc <a href="/console/faq/new?'
+            f'{_q(staff)}&{e(urlencode({"q": g.sample, "label": g.normalized}))}">tạo mục mới từ câu hỏi này</a></p>'
+            '</form></section>')
     intro = ("Đây là những câu người dân hỏi mà bot chưa trả lời chắc chắn. Chọn mục đúng (có thể thêm câu hỏi thành "
              "cách hỏi khác để lần sau bot trả lời được), hoặc chọn “Không có mục nào phù hợp”. Các câu đã xem "
              "được tải về làm dữ liệu đánh giá: ")

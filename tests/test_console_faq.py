@@ -247,3 +247,25 @@ async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
     fresh = Chat(hub.client)
     reply = (await fresh.say(payload="#faq:wrong"))[-1]
     assert reply["text"] == "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
+
+
+async def test_new_entry_from_a_reviewed_question_labels_it(hub):
+    async with session_scope(hub.hub.sessions) as s:
+        commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        for outcome in ("unanswered", "handover"):
+            s.add(FaqQuery(unit_id=commune.id, text="nuoi ong mat co phai xin phep ko", normalized="nuôi ong mật xin phép",
+                           outcome=outcome))
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    page = await (await hub.client.get("/console/faq/review")).text()
+    link = re.search(r'href="(/console/faq/new\?[^"]+)">tạo mục mới từ câu hỏi này', page).group(1)  # type: ignore[union-attr]
+    form_page = await (await hub.client.get(link.replace("&amp;", "&"))).text()
+    assert 'value="nuoi ong mat co phai xin phep ko"' in form_page
+    label = re.search(r'name="label" value="([^"]+)"', form_page).group(1)  # type: ignore[union-attr]
+    assert label == "nuôi ong mật xin phép"
+    resp = await hub.client.post("/console/faq/save", data={
+        "csrf": csrf, "unit": DEMO_COMMUNE, "label": label, "active": "1",
+        "question": "Nuôi ong mật có phải xin phép không?", "answer": "Không cần giấy phép; đăng ký với thôn."})
+    assert resp.status == 200
+    assert "Không còn câu hỏi nào cần xem." in await (await hub.client.get("/console/faq/review")).text()
+    cases = (await (await hub.client.get("/console/faq/labelled")).read()).decode("utf-8-sig")
+    assert "nuoi ong mat co phai xin phep ko,nuoi_ong_mat_co_phai_xin_phep_khong" in cases
