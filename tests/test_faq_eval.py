@@ -1,18 +1,20 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Seventeen knowledge bases with citizen-typed cases (about 5,000 in all), written by different people
+Eighteen knowledge bases with citizen-typed cases (about 5,300 in all), written by different people
 for different places (handlers.faq.fit lists them): the starter base with ``faq_eval_cases.csv``,
 then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune (heldout), urban wards (blind,
 wardC, wardF), a northern mountain commune (fresh), generic rural communes (communeA; communeB,
 without variants), a Central Highlands commune (highlandE), a commune of migrant factory workers
 next to an industrial zone (industryK), a Mekong delta commune (mekongI), a central-coast ward of
 fishermen (centralJ), a dense Hồ Chí Minh City ward (urbanL), a coastal commune
-(coastalD), a Red River delta commune (deltaG), a northern mountain commune (mountainH) and a
-peri-urban Hà Nội ward with recovered farmland (hanoiN).
+(coastalD), a Red River delta commune (deltaG), a northern mountain commune (mountainH), a
+peri-urban Hà Nội ward with recovered farmland (hanoiN) and an island commune of fishermen and
+homestays (islandM).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; ``coastalD``, ``deltaG``, ``mountainH`` and ``hanoiN`` are never used for fitting or tuning:
-their figures are the honest estimate on an unseen base.  The training sets' figures are
+*training* sets; ``coastalD``, ``deltaG``, ``mountainH``, ``hanoiN`` and ``islandM`` are never used
+for fitting or tuning: their figures are the honest estimate on an unseen base.  The training
+sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit``
 and noted in NOTES.md).
 
@@ -54,6 +56,7 @@ MEASURED = {
     "deltaG": (0.874, 0.069, 0.013),
     "mountainH": (0.702, 0.086, 0.056),
     "hanoiN": (0.787, 0.139, 0.014),
+    "islandM": (0.705, 0.125, 0.031),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
