@@ -16,6 +16,7 @@ Wire rules: /work/shared/PLATFORMS.md ("Facebook Page").
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -280,6 +281,7 @@ class FacebookConnector:
         text = message.text or ""
         link_buttons = [b for b in message.buttons if b.url or b.phone]
         payload_buttons = [b for b in message.buttons if not (b.url or b.phone) and (b.payload or b.title)]
+        text, payload_buttons = self._number_long_titles(text, payload_buttons, len(link_buttons))
         if link_buttons:
             template = (link_buttons + payload_buttons)[:MAX_TEMPLATE_BUTTONS]
             rest = [b for b in payload_buttons if b not in template]
@@ -309,6 +311,17 @@ class FacebookConnector:
         for m in msgs:
             m["metadata"] = METADATA
         return [{"recipient": {"id": str(user_id)}, "messaging_type": "RESPONSE", "message": m} for m in msgs]
+
+    @staticmethod
+    def _number_long_titles(text: str, buttons: list[Button], offset: int) -> tuple[str, list[Button]]:
+        """Quick replies show 20 characters ("Thủ tục đăng ký kh…" for every suggestion): when a title
+        would be cut, the buttons are numbered and the full titles listed under the text."""
+        if not any(len(b.title or "") > MAX_TITLE for b in buttons[:MAX_QUICK_REPLIES]):
+            return text, buttons
+        numbered = [dataclasses.replace(b, title=f"{i}. {b.title}") if b.title else b
+                    for i, b in enumerate(buttons, offset + 1)]
+        listing = "\n".join(b.title for b in numbered[:MAX_QUICK_REPLIES] if b.title)
+        return (f"{text.rstrip()}\n\n{listing}" if text.strip() else listing), numbered
 
     @staticmethod
     def _quick_reply(b: Button) -> dict[str, Any]:

@@ -128,7 +128,13 @@ async def test_send_text_quick_replies(env):
     assert sim.sent[-1]["messaging_type"] == "RESPONSE" and sim.sent[-1]["recipient"] == {"id": PSID}
     assert len(msg["quick_replies"]) == 13
     assert all(len(q["title"]) <= 20 for q in msg["quick_replies"])
-    assert msg["quick_replies"][0] == {"content_type": "text", "title": "Câu hỏi số 0 về thủ…", "payload": "#q0"}
+    # titles longer than 20 characters are numbered, and listed in full under the text
+    assert msg["quick_replies"][0] == {"content_type": "text", "title": "1. Câu hỏi số 0 về…", "payload": "#q0"}
+    assert msg["text"].startswith("Chọn câu hỏi\n\n1. Câu hỏi số 0 về thủ tục hành chính\n2. Câu hỏi số 1")
+    assert "13. Câu hỏi số 12 về thủ tục hành chính" in msg["text"] and "14." not in msg["text"]
+    await conn.send(ch, PSID, Outbound(text="Chọn", buttons=[Button("Ngắn", payload="#a"), Button("Về menu", payload="#m")]))
+    short = sim.sent[-1]["message"]
+    assert short["text"] == "Chọn" and [q["title"] for q in short["quick_replies"]] == ["Ngắn", "Về menu"]
 
 
 async def test_send_url_buttons_template_image_and_split(env):
