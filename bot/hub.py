@@ -69,6 +69,9 @@ class Hub:
         hub = cls(settings=settings, engine=engine, sessions=sessions, queue=queue,
                   limiter=make_rate_limiter(settings, client), locks=locks, http=http,
                   connectors=connectors, dispatcher=build_dispatcher(), cache=RowCache(sessions), redis=client)
+        from handlers.faq_chat import FaqService
+
+        hub.services["faq"] = FaqService(max_indexes=settings.faq_index_cache)
         await hub.load_secrets()
         return hub
 

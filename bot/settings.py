@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
 
     max_body_bytes: int = 1024 * 1024
+    faq_index_cache: int = Field(default=64, ge=1, description="FAQ indexes kept per process (one per unit asked)")
     workers: int = Field(default=8, description="jobs handled at a time per queue in a worker process")
     send_timeout: float = 10.0
     # Send replies straight from the inbound job (no outbox hop) when nothing older of the citizen waits.

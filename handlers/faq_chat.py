@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -58,15 +59,26 @@ class _Cached:
 
 
 class FaqService:
-    """Per-unit FAQ indexes, rebuilt when the unit's (or an ancestor's) entries change."""
+    """Per-unit FAQ indexes, rebuilt when the unit's (or an ancestor's) entries change.
 
-    def __init__(self, recheck_seconds: float = 5.0) -> None:
-        self._cache: dict[int, _Cached] = {}
+    At most ``max_indexes`` are kept, the least recently asked dropped first: every commune's
+    index holds its province's entries too (~65 KB per entry), so a province of 150 communes
+    would otherwise keep gigabytes in each worker.  Rebuilding a dropped one takes ~0.1 s for a
+    few hundred entries."""
+
+    def __init__(self, recheck_seconds: float = 5.0, max_indexes: int = 64) -> None:
+        self._cache: OrderedDict[int, _Cached] = OrderedDict()
         self._recheck = recheck_seconds
+        self._max = max(1, max_indexes)
         self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     async def index_for(self, session: AsyncSession, unit: Unit) -> FaqIndex:
         cached = self._cache.get(unit.id)  # type: ignore[arg-type]
+        if cached is not None:
+            self._cache.move_to_end(unit.id)  # type: ignore[arg-type]
         now = time.monotonic()
         if cached and now - cached.checked_at < self._recheck:
             return cached.index
@@ -87,6 +99,9 @@ class FaqService:
                        for r in rows]
             index = await asyncio.to_thread(FaqIndex.build, entries)
             self._cache[unit.id] = _Cached(version, index, now)  # type: ignore[index]
+            self._cache.move_to_end(unit.id)  # type: ignore[arg-type]
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
             return index
 
     def invalidate(self) -> None:

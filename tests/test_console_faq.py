@@ -269,3 +269,19 @@ async def test_new_entry_from_a_reviewed_question_labels_it(hub):
     assert "Không còn câu hỏi nào cần xem." in await (await hub.client.get("/console/faq/review")).text()
     cases = (await (await hub.client.get("/console/faq/labelled")).read()).decode("utf-8-sig")
     assert "nuoi ong mat co phai xin phep ko,nuoi_ong_mat_co_phai_xin_phep_khong" in cases
+
+
+async def test_faq_indexes_per_unit_are_bounded(hub):
+    from handlers.faq_chat import FaqService
+
+    service = FaqService(max_indexes=2)
+    async with hub.hub.sessions() as s:
+        units = {u.code: u for u in (await s.exec(select(Unit))).all()}
+        first = await service.index_for(s, units[DEMO_COMMUNE])
+        assert await service.index_for(s, units[DEMO_COMMUNE]) is first  # cached
+        await service.index_for(s, units["XA-KHAC"])
+        await service.index_for(s, units[DEMO_PROVINCE])  # the least recently asked (XA-DEMO) goes
+        assert len(service) == 2
+        again = await service.index_for(s, units[DEMO_COMMUNE])
+        assert again is not first and again.ask("lam giay khai sinh cho con").decision == "answer"
+    assert len(hub.hub.services["faq"]) <= hub.settings.faq_index_cache
