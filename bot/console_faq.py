@@ -130,6 +130,7 @@ async def faq_list(request: web.Request) -> web.Response:
         f'<p>{active} mục đang dùng / {len(own)} mục của đơn vị. '
         f'<a href="/console/faq/new?{_q(staff)}">Thêm mục mới</a> · '
         f'<a href="/console/faq/export?{_q(staff)}">Tải về (CSV)</a> · '
+        f'<a href="/console/faq/export?{_q(staff)}&amp;inherited=1">Tải về kèm mục cấp trên</a> · '
         f'<a href="/console/faq/review?{_q(staff)}">Câu hỏi cần xem</a></p>'
         f'<form method="get" action="/console/faq"><input type="hidden" name="unit" value="{e(staff.unit.code)}">'
         f'<label>Tìm mục <input name="q" value="{e(needle)}" placeholder="vd: khai sinh"></label> '
@@ -303,9 +304,14 @@ async def import_file(request: web.Request) -> web.Response:
 
 async def _download(request: web.Request, labelled: bool) -> web.Response:
     staff = await _staff(request)
+    inherited = request.query.get("inherited") == "1"
     async with request.app[HUB].sessions() as session:
-        data = await (labelled_cases_csv if labelled else export_csv)(session, staff.unit)
-    name = f"{staff.unit.code}-{'cau-hoi-da-gan-nhan' if labelled else 'hoi-dap'}.csv"
+        if labelled:
+            data = await labelled_cases_csv(session, staff.unit)
+        else:
+            data = await export_csv(session, staff.unit, with_inherited=inherited)
+    kind = "cau-hoi-da-gan-nhan" if labelled else "hoi-dap-ca-cap-tren" if inherited else "hoi-dap"
+    name = f"{staff.unit.code}-{kind}.csv"
     return web.Response(body=data, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{quote(name)}"'})
 
@@ -381,7 +387,8 @@ async def review_page(request: web.Request) -> web.Response:
              "được tải về làm dữ liệu đánh giá: ")
     content = ((f'<p class="ok" role="status">{e(flash)}</p>' if flash else "")
                + f'<section><h3>Câu hỏi cần xem — {e(staff.unit.name)}</h3>{_unit_picker(staff, "/console/faq/review")}'
-               f'<p>{e(intro)}<a href="/console/faq/labelled?{_q(staff)}">tải về (query,expected_id)</a>.</p>'
+               f'<p>{e(intro)}<a href="/console/faq/labelled?{_q(staff)}">tải về (query,expected_id)</a> — đánh giá '
+               'bot bằng <code>coso faq eval</code> với tệp “Tải về kèm mục cấp trên”.</p>'
                + ("" if groups else "<p>Không còn câu hỏi nào cần xem.</p>") + "</section>" + "".join(items))
     return _frame(request, staff, "Câu hỏi cần xem", content)
 

@@ -49,7 +49,9 @@ async def faq_export(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(session) -> bytes:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
-        return await (labelled_cases_csv if args.action == "labelled" else export_csv)(session, unit)
+        if args.action == "labelled":
+            return await labelled_cases_csv(session, unit)
+        return await export_csv(session, unit, with_inherited=args.with_inherited)
 
     data = await with_session(settings, run)
     if args.output:
@@ -126,6 +128,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         p = faq.add_parser(name, help=help_text)
         p.add_argument("--unit", required=True)
         p.add_argument("--output", "-o")
+        if name == "export":
+            p.add_argument("--with-inherited", action="store_true",
+                           help="kèm các mục của cấp trên (mã có tiền tố mã đơn vị), như bot đang dùng")
         p.set_defaults(func=faq_export)
     p = faq.add_parser("ask")
     p.add_argument("question")

@@ -143,11 +143,25 @@ async def import_entries(session: AsyncSession, unit: Unit, entries: list[KbEntr
     return summary
 
 
-async def export_csv(session: AsyncSession, unit: Unit) -> bytes:
-    """The unit's own entries in the import format (inactive ones marked ``active=0``)."""
-    rows = await entries_of(session, [unit.id])  # type: ignore[list-item]
-    return write_kb_csv([KbEntry(id=r.ext_id, question=r.question, variants=list(r.variants), answer=r.answer,
-                                 category=r.category, attachment=r.attachment, active=r.active) for r in rows])
+def eval_id(entry: FaqEntry, unit: Unit, codes: dict[int, str]) -> str:
+    """An entry's id in files about ``unit``: its import id, prefixed with its unit's code when it is
+    inherited ("TINH-A:khai_sinh"), so a province's and a commune's ids never collide."""
+    return entry.ext_id if entry.unit_id == unit.id else f"{codes.get(entry.unit_id, entry.unit_id)}:{entry.ext_id}"
+
+
+async def export_csv(session: AsyncSession, unit: Unit, with_inherited: bool = False) -> bytes:
+    """The unit's own entries in the import format (inactive ones marked ``active=0``); with
+    ``with_inherited``, also the active entries of the units above (ids prefixed, see :func:`eval_id`)
+    -- the knowledge base the bot really answers from, for ``coso faq eval``."""
+    from handlers.faq_chat import unit_chain
+
+    chain = await unit_chain(session, unit) if with_inherited else [unit]
+    codes = {u.id: u.code for u in chain}
+    rows = [r for r in await entries_of(session, list(codes)) if r.unit_id == unit.id or r.active]  # type: ignore[arg-type]
+    rows.sort(key=lambda r: (r.unit_id != unit.id, r.id))
+    return write_kb_csv([KbEntry(id=eval_id(r, unit, codes), question=r.question, variants=list(r.variants),
+                                 answer=r.answer, category=r.category, attachment=r.attachment, active=r.active)
+                         for r in rows])
 
 
 async def save_entry(session: AsyncSession, unit: Unit, data: EntryInput, *, actor: str,
@@ -243,14 +257,16 @@ async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, a
 async def labelled_cases_csv(session: AsyncSession, unit: Unit) -> bytes:
     """Reviewed questions of the unit as ``query,expected_id`` (the ``coso faq eval`` cases format).
 
-    ``expected_id`` is the entry's import id; empty for questions no entry should answer. Each
-    distinct question appears once.
+    ``expected_id`` is the entry's id as :func:`export_csv` with ``with_inherited`` writes it; empty
+    for questions no entry should answer. Each distinct question appears once.
     """
     rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit.id,
                                                       col(FaqQuery.review).is_not(None))
                                .order_by(col(FaqQuery.id)))).all()
     ids = {r.reviewed_entry_id for r in rows if r.reviewed_entry_id}
-    ext = {e.id: e.ext_id for e in (await session.exec(select(FaqEntry).where(col(FaqEntry.id).in_(ids)))).all()}
+    codes = {u.id: u.code for u in (await session.exec(select(Unit))).all()}
+    ext = {e.id: eval_id(e, unit, codes)  # type: ignore[arg-type]
+           for e in (await session.exec(select(FaqEntry).where(col(FaqEntry.id).in_(ids)))).all()}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["query", "expected_id"])

@@ -285,3 +285,36 @@ async def test_faq_indexes_per_unit_are_bounded(hub):
         again = await service.index_for(s, units[DEMO_COMMUNE])
         assert again is not first and again.ask("lam giay khai sinh cho con").decision == "answer"
     assert len(hub.hub.services["faq"]) <= hub.settings.faq_index_cache
+
+
+async def test_labelled_questions_evaluate_against_the_base_the_bot_uses(hub):
+    from handlers.faq.evaluate import evaluate, read_cases
+    from handlers.faq.kb_io import read_kb
+
+    async with session_scope(hub.hub.sessions) as s:
+        commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        s.add(FaqQuery(unit_id=commune.id, text="so duong day nong cua tinh la j", normalized="đường dây nóng tỉnh",
+                       outcome="suggested"))
+        s.add(FaqQuery(unit_id=commune.id, text="lam giay khai sinh cho con o dau", normalized="khai sinh con",
+                       outcome="suggested"))
+    province_entry = await entry(hub, DEMO_PROVINCE, "tinh_hotline")
+    commune_entry = await entry(hub, DEMO_COMMUNE, "ht-khaisinh")
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    for normalized, target in (("đường dây nóng tỉnh", province_entry), ("khai sinh con", commune_entry)):
+        resp = await hub.client.post("/console/faq/review", data={
+            "csrf": csrf, "unit": DEMO_COMMUNE, "normalized": normalized, "entry": str(target.id),
+            "add_variant": "1", "variant": "không được thêm vào mục của tỉnh"})
+        assert resp.status == 200
+    # a commune labels with its province's entry but does not change it
+    assert (await entry(hub, DEMO_PROVINCE, "tinh_hotline")).variants == []
+
+    cases_csv = await (await hub.client.get("/console/faq/labelled")).read()
+    kb_csv = await (await hub.client.get("/console/faq/export", params={"inherited": "1"})).read()
+    cases = read_cases(cases_csv)
+    assert ("so duong day nong cua tinh la j", "TINH-DEMO:tinh_hotline") in cases
+    kb = read_kb(kb_csv, "kb.csv")
+    assert {"TINH-DEMO:tinh_hotline", "ht-khaisinh"} <= {e.id for e in kb}
+    report = evaluate(kb, cases)
+    assert report["cases"] == 2 and 0.0 <= report["top1"] <= 1.0
+    own_only = read_kb(await (await hub.client.get("/console/faq/export")).read(), "kb.csv")
+    assert not any(e.id.startswith("TINH-DEMO:") for e in own_only)

@@ -136,6 +136,11 @@ async def test_import_refuses_broken_file_and_keeps_entries(demo, tmp_path):
     assert "[" in asked and "Hỏi về điện" in asked
     exported = await _coso(demo, "faq", "export", "--unit", DEMO_COMMUNE)
     assert exported.lstrip("\ufeff").startswith("id,question,variants,answer") and "Hỏi về điện" in exported
+    assert "active,updated_at" in exported.splitlines()[0]  # retired entries are exported as such
+    whole = await _coso(demo, "faq", "export", "--unit", DEMO_COMMUNE, "--with-inherited")
+    assert "Hỏi về điện" in whole
+    labelled = await _coso(demo, "faq", "labelled", "--unit", DEMO_COMMUNE)
+    assert labelled.lstrip("\ufeff").startswith("query,expected_id")
 
 
 async def test_eval_command_prints_json(tmp_path):
