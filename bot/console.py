@@ -15,11 +15,13 @@ import secrets
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.seed import check_password
 from bot.timefmt import vn_time
 from bot.web import HUB
+from handlers.faq_store import REVIEWABLE
 from storage.db import session_scope
 from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
 from storage.repo import unit_subtree_ids
@@ -182,6 +184,9 @@ async def console(request: web.Request) -> web.Response:
         failed = (await session.exec(select(Message).where(
             col(Message.unit_id).in_(scope), Message.direction == "out",
             col(Message.status).in_(["failed", "window_expired"])).order_by(col(Message.id).desc()).limit(50))).all()
+        to_review = (await session.exec(select(func.count(func.distinct(FaqQuery.normalized))).where(
+            col(FaqQuery.unit_id).in_(scope), col(FaqQuery.outcome).in_(REVIEWABLE),
+            col(FaqQuery.review).is_(None)))).one()
         handovers = (await session.exec(select(FaqQuery).where(
             col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover")
             .order_by(col(FaqQuery.id).desc()).limit(50))).all()
@@ -197,6 +202,9 @@ async def console(request: web.Request) -> web.Response:
     handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")), e(q.text)] for q in handovers]
     unit_label = "Tất cả đơn vị" if user.role == "admin" else e(names.get(user.unit_id, ""))
     body = (f'{header(request, user, unit_label)}<main>'
+            f'<section><h3>Hỏi đáp</h3><p>{to_review} câu hỏi người dân chưa được bot trả lời chắc chắn đang chờ '
+            'xem. <a href="/console/faq/review">Xem và bổ sung</a> · <a href="/console/faq">Quản lý các mục hỏi '
+            'đáp</a></p></section>'
             f'<section><h3>Câu hỏi chuyển cho cán bộ</h3>'
             f'{_rows(["Thời gian", "Đơn vị", "Câu hỏi"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
             f'<section><h3>Tin nhắn gửi lỗi</h3>'

@@ -170,6 +170,8 @@ async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
     assert {q.outcome for q in logged} >= {"handover"} and len(logged) >= 2
 
     csrf = await login(hub, "canbo", "mk-canbo-1")
+    overview = await (await hub.client.get("/console")).text()
+    assert "2 câu hỏi người dân chưa được bot trả lời chắc chắn" in overview
     page = await (await hub.client.get("/console/faq/review")).text()
     assert "nuoi ong mat" in page
     target = await entry(hub, DEMO_COMMUNE, (await _any_entry_ext_id(hub)))
