@@ -31,6 +31,8 @@ RELATED_MIN_SCORE = 0.5  # a runner-up this close to the query is offered next t
 NO_INFO = ("Xin lỗi, hiện {unit} chưa có thông tin về nội dung này. "
            "Bạn có thể gửi câu hỏi để cán bộ trả lời, hoặc chọn một mục bên dưới.")
 SUGGEST = "Có phải bạn muốn hỏi:"
+SUGGEST_UNSURE = ("Xin lỗi, {unit} chưa có câu trả lời chắc chắn cho câu hỏi này. Có thể bạn muốn hỏi một trong "
+                  "các câu sau; nếu không, hãy gửi câu hỏi để cán bộ trả lời.")
 HANDED_OVER = ("Cảm ơn bạn! Câu hỏi “{question}” đã được chuyển tới cán bộ {unit}. "
                "Cán bộ sẽ trả lời bạn tại đây trong giờ hành chính.")
 NOTHING_TO_HAND_OVER = "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
@@ -134,6 +136,9 @@ def reply_for(result: FaqResult, unit_name: str) -> Outbound:
     if result.decision == "suggest" and result.matches:
         buttons = [Button(_short(m.entry.question), ANSWER_PREFIX + m.entry.id) for m in result.matches[:3]]
         buttons.append(Button("Gửi câu hỏi cho cán bộ", HANDOVER))
+        if result.unsure:
+            return Outbound(text=SUGGEST_UNSURE.format(unit=unit_name), buttons=[*buttons, Button("Về menu chính",
+                                                                                                   menu.MENU)])
         return Outbound(text=SUGGEST, buttons=buttons)
     return Outbound(text=NO_INFO.format(unit=unit_name),
                     buttons=[Button("Gửi câu hỏi cho cán bộ", HANDOVER), *menu.MENU_BUTTONS[:3]])

@@ -79,6 +79,9 @@ class FaqResult:
     normalized: str
     matches: list[FaqMatch]
     reply: str | None = None
+    # a suggestion on weak wording only (the learnt probability, not the similarity, put it here):
+    # the citizen is told first that there is no sure answer
+    unsure: bool = False
 
 
 @dataclass
@@ -101,10 +104,11 @@ class Thresholds:
 
     suggest: float = 0.30  # below this: nothing plausible -> "none"
     suggest_ratio: float = 0.6  # a suggestion must score at least this share of the best
-    # ... unless the learnt decision gives the top candidate at least this probability: then its
-    # candidates are offered anyway (on the training sets this shows the right entry as a button
-    # for 83 of the 97 answerable questions that got "chưa có thông tin", and suggestions instead
-    # of it for 41 of 387 questions with no answer)
+    # ... unless the learnt decision gives the top candidate at least this probability (and the
+    # question is not about prices, games, private matters): then its candidates are offered after
+    # "chưa có câu trả lời chắc chắn" (``FaqResult.unsure``).  On the training sets this shows the
+    # right entry as a button for 74 of the 97 answerable questions that got "chưa có thông tin",
+    # and these hedged suggestions for 38 of 387 questions with no answer.
     suggest_probability: float = 0.2
 
 
@@ -916,8 +920,10 @@ class FaqIndex:
         conf = _calibrate(s1, margin)
         top = self._distinct(ranked, 3)
         k1 = top[0][1]
+        feats: dict[str, float] = {}
         if isinstance(self.rule, dec.LogisticRule):
-            conf = self.rule.probability(self.features(query, content, rk))  # calibrated by the fit
+            feats = self.features(query, content, rk)
+            conf = self.rule.probability(feats)  # calibrated by the fit
             answer = conf >= self.rule.threshold
         elif isinstance(self.rule, cal.PosteriorRule):
             answer = (
@@ -933,7 +939,10 @@ class FaqIndex:
         if answer:
             matches = [FaqMatch(self.entries[k], round(conf if i == 0 else _calibrate(s, 0.0), 4)) for i, (s, k) in enumerate(top)]
             return FaqResult("answer", normalized, matches)
-        learnt_lead = isinstance(self.rule, dec.LogisticRule) and conf >= th.suggest_probability
+        # a weak match the learnt decision still finds plausible, unless the question is about
+        # prices, games, private matters ("giá thịt lợn", "cách chơi cờ tướng")
+        learnt_lead = (bool(feats) and conf >= th.suggest_probability
+                       and not feats.get("cue") and not feats.get("private"))
         if s1 >= th.suggest or learnt_lead:
             floor = th.suggest * 0.8 if s1 >= th.suggest else 0.0
             sug = [(s, k) for s, k in top if s >= th.suggest_ratio * s1 and s >= floor]
@@ -942,7 +951,7 @@ class FaqIndex:
                 qdot = (rk.weights or self._query_weights(content))[1]
                 sug.sort(key=lambda t: -self._entry_cov(t[1], qdot))
             matches = [FaqMatch(self.entries[k], round(conf if k == k1 else _calibrate(s, 0.0), 4)) for s, k in sug]
-            return FaqResult("suggest", normalized, matches)
+            return FaqResult("suggest", normalized, matches, unsure=s1 < th.suggest)
         return FaqResult("none", normalized, [FaqMatch(self.entries[k], round(_calibrate(s, 0.0), 4)) for s, k in top])
 
     def _accent_conflict(self, content: list[nz.Tok], k: int) -> float:

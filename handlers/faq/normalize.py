@@ -1119,6 +1119,8 @@ NON_PROCEDURAL: frozenset[str] = frozenset(
     lam giau, de giau, lam sao giau, kiem tien, kiem them, dau tu gi, nen dau tu, co phieu, gui tiet kiem,
     nhanh lon, mau lon, tang trong, cho de, cach trong, cach nuoi, bi quyet, meo,
     tran dau, bong da, da bong, ty so, xo so, lo de, thoi tiet, du bao, gia vang, gia xang, ti gia,
+    gia thit, gia heo, gia lon, gia ga, gia lua, gia gao, gia ca phe, gia tieu, gia sau rieng, gia hom nay,
+    mot ky, 1 kg, mot kg,
     la ai, ket ban, hen ho, nguoi yeu, co dep, dep trai, choi game, phim, bai hat, ke chuyen, truyen cuoi,
     nen mua, nen chon, loai nao tot, hang nao, review, danh gia
     """.replace("\n", ",").split(",")
