@@ -348,7 +348,8 @@ async def try_question(request: web.Request) -> web.Response:
             for m in result.matches[:5]]
     content = (f'<section><h3>Thử câu hỏi</h3><p>Câu hỏi: <b>{e(question)}</b></p>'
                f'<p class="muted">Sau chuẩn hoá: {e(result.normalized)}</p>'
-               f'<p>Bot sẽ: <b id="decision">{e(DECISION_NAMES.get(result.decision, result.decision))}</b></p>'
+               f'<p>Bot sẽ: <b id="decision">{e(DECISION_NAMES.get(result.decision, result.decision))}</b>'
+               + (" — khớp yếu: bot nói trước là chưa có câu trả lời chắc chắn" if result.unsure else "") + '</p>'
                + _rows(["Điểm", "Mục"], rows, "Không có mục nào gần.")
                + f'<p><a href="/console/faq?{_q(staff)}">Quay lại</a></p></section>')
     return _frame(request, staff, "Thử câu hỏi", content)
