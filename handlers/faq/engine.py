@@ -218,8 +218,15 @@ def _terms(plains: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
+def _content_plains(text: str) -> tuple[str, ...]:
+    """The plain content words of a knowledge-base text (a build analyses each text several times;
+    the lexicon is fixed, so the result is too)."""
+    return tuple(t.plain for t in nz.content_tokens(nz.analyse(text)))
+
+
 def _lm_counts(text: str, weight: float, into: dict[str, float], bigram_share: float = 1.0) -> None:
-    plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
+    plains = list(_content_plains(text))
     for t in _terms(plains):
         into[t] = into.get(t, 0.0) + weight * (bigram_share if " " in t else 1.0)
 
@@ -311,7 +318,7 @@ class FaqIndex:
                         eacc.setdefault(t.plain, set()).add(_acc_fold(t.acc))
                 note_raw(text)
                 kb_cues |= nz.non_procedural_cues([t.plain for t in raw])
-                plains = [t.plain for t in nz.content_tokens(nz.analyse(text))]
+                plains = list(_content_plains(text))
                 acts |= _actions(plains)
                 if not plains:
                     continue
@@ -328,7 +335,7 @@ class FaqIndex:
                 df[t] += 1
             entry_terms.append(seen)
             note_raw(e.answer or "")
-            ans = {t.plain for t in nz.content_tokens(nz.analyse(e.answer or ""))}
+            ans = set(_content_plains(e.answer or ""))
             answer_full.append(ans)
             answer_terms.append(ans - seen)
             self._qkey.append(nz.normalize_plain(e.question))
