@@ -44,6 +44,7 @@ from handlers.faq_store import (
 )
 from storage.db import session_scope
 from storage.models import FaqEntry, StaffUser, Unit
+from storage.repo import parse_id
 
 MAX_UPLOAD = 10 * 1024 * 1024
 SHOWN_ENTRIES = 300
@@ -194,10 +195,11 @@ def _entry_form(request: web.Request, staff: _Staff, data: EntryInput, entry: Fa
 
 
 async def _entry_of(request: web.Request, entry_id: str) -> tuple[_Staff, FaqEntry]:
-    if not entry_id.isdigit():
+    row_id = parse_id(entry_id)
+    if row_id is None:
         raise not_found("Không có mục hỏi đáp này.")
     async with request.app[HUB].sessions() as session:
-        entry = await session.get(FaqEntry, int(entry_id))
+        entry = await session.get(FaqEntry, row_id)
         unit = await session.get(Unit, entry.unit_id) if entry is not None else None
     if entry is None or unit is None:
         raise not_found("Không có mục hỏi đáp này.")
@@ -406,7 +408,8 @@ async def review(request: web.Request) -> web.Response:
         entry = None
         if choice != "none":
             chain_ids = {u.id for u in await unit_chain(session, staff.unit)}
-            entry = await session.get(FaqEntry, int(choice)) if choice.isdigit() else None
+            row_id = parse_id(choice)
+            entry = await session.get(FaqEntry, row_id) if row_id is not None else None
             if entry is None or entry.unit_id not in chain_ids:
                 raise web.HTTPBadRequest(text="Mục đã chọn không thuộc đơn vị này.")
         # a commune labels with a province entry but may not change it

@@ -136,10 +136,9 @@ async def facebook_verify(request: web.Request) -> web.Response:
 
 @_guard
 async def telegram_webhook(request: web.Request) -> web.Response:
-    try:
-        channel_id = int(request.match_info["channel_id"])
-    except ValueError:
-        raise WebhookError(404, "unknown bot") from None
+    channel_id = repo.parse_id(request.match_info["channel_id"])
+    if channel_id is None:
+        raise WebhookError(404, "unknown bot")
     channel = await request.app[HUB].cache.channel(channel_id)
     if channel is None or channel.platform != Platform.TELEGRAM:
         raise WebhookError(404, f"bot không được đăng ký / unknown bot channel {channel_id}")

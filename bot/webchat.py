@@ -18,6 +18,7 @@ from bot.web import HUB, STATIC_DIR, _accept, _guard, _read_json
 from connectors.base import Outbound, Platform, WebhookError
 from connectors.webchat import SESSION_RE
 from storage.models import Channel, ChannelIdentity, Message
+from storage.repo import MAX_ID
 
 POLL_WAIT = 20.0
 POLL_STEP = 0.3
@@ -52,7 +53,7 @@ async def get_messages(request: web.Request) -> web.Response:
     if not SESSION_RE.match(session_id):
         raise WebhookError(400, "Mã phiên không hợp lệ / invalid session")
     try:
-        after = int(request.query.get("after", "0"))
+        after = min(max(int(request.query.get("after", "0")), 0), MAX_ID)
         wait = min(float(request.query.get("wait", POLL_WAIT)), POLL_WAIT)
     except ValueError:
         raise WebhookError(400, "Tham số không hợp lệ / invalid parameter") from None

@@ -21,6 +21,7 @@ from handlers import menu
 from handlers.base import Context
 from handlers.faq.engine import FaqIndex, FaqResult, KbEntry
 from storage.models import FaqEntry, FaqQuery, Unit
+from storage.repo import parse_id
 
 ANSWER_PREFIX = "#faq:a:"  # + FaqEntry.id
 HANDOVER = "#faq:staff"
@@ -197,7 +198,8 @@ class FaqPostbackHandler:
             return [Outbound(text=HANDED_OVER.format(question=_short(question), unit=ctx.unit.name),
                              buttons=[Button("Về menu chính", menu.MENU)])]
         entry_id = ctx.payload.removeprefix(ANSWER_PREFIX)
-        row = await ctx.session.get(FaqEntry, int(entry_id)) if entry_id.isdigit() else None
+        row_id = parse_id(entry_id)
+        row = await ctx.session.get(FaqEntry, row_id) if row_id is not None else None
         chain_ids = {u.id for u in await unit_chain(ctx.session, ctx.unit)}
         if row is None or not row.active or row.unit_id not in chain_ids:
             return [menu.menu_message(ctx.unit.name, intro="Xin lỗi, câu hỏi này không còn trong danh mục.")]
@@ -222,7 +224,7 @@ class FaqPostbackHandler:
         others = [m for m in result.matches if m.entry.id != answered][:3]
         ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
                                  text=question[:2000], normalized=result.normalized[:500], outcome="rejected",
-                                 best_entry_id=int(answered) if str(answered).isdigit() else None))
+                                 best_entry_id=parse_id(answered)))
         ctx.set_state(mode="faq", last_question=question, last_normalized=result.normalized[:500])
         buttons = [Button(_short(m.entry.question), ANSWER_PREFIX + m.entry.id) for m in others]
         return Outbound(text=SORRY_NOT_IT if buttons else SORRY_NOTHING_ELSE,

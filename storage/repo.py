@@ -18,6 +18,18 @@ _INBOUND_ID = select(Message.id).where(Message.channel_id == bindparam("channel_
                                        Message.platform_id == bindparam("platform_id"))
 
 
+MAX_ID = 2**31 - 1  # INTEGER primary keys (PostgreSQL refuses a bigger number in a query)
+
+
+def parse_id(text: object) -> int | None:
+    """A row id from untrusted text (a button payload, a form field, a URL), or None."""
+    value = str(text or "")
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return (await session.exec(select(Unit).where(Unit.code == code))).first()
 

@@ -320,3 +320,21 @@ async def test_labelled_questions_evaluate_against_the_base_the_bot_uses(hub):
     assert report["cases"] == 2 and 0.0 <= report["top1"] <= 1.0
     own_only = read_kb(await (await hub.client.get("/console/faq/export")).read(), "kb.csv")
     assert not any(e.id.startswith("TINH-DEMO:") for e in own_only)
+
+
+async def test_out_of_range_ids_are_refused_cleanly(hub):
+    """Numbers too big for an INTEGER key (PostgreSQL refuses them in a query) get 4xx or a polite
+    reply, never a 500 or a failed job."""
+    huge = "9" * 20
+    chat = Chat(hub.client)
+    [reply] = await chat.say(payload=f"#faq:a:{huge}")
+    assert "không còn trong danh mục" in reply["text"]
+    resp = await hub.client.get("/api/webchat/demo/messages", params={"session": chat.session, "after": huge, "wait": 0})
+    assert resp.status == 200 and (await resp.json())["messages"] == []
+    resp = await hub.client.post(f"/webhooks/telegram/{huge}", json={"update_id": 1})
+    assert resp.status == 404
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    assert (await hub.client.get(f"/console/faq/{huge}")).status == 404
+    resp = await hub.client.post("/console/faq/review", data={"csrf": csrf, "unit": DEMO_COMMUNE,
+                                                              "normalized": "x", "entry": huge})
+    assert resp.status == 400
