@@ -88,6 +88,15 @@ class EntryInput:
         return out
 
 
+_PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w])\+?\d(?:[\d .-]{6,}\d)")
+
+
+def mask_personal(text: str, replacement: str = "…") -> str:
+    """The text with e-mail addresses and long numbers (phones, ID card and account numbers)
+    replaced: a citizen's wording may become a phrasing of an entry or evaluation data."""
+    return " ".join(_PERSONAL.sub(replacement, text).split())
+
+
 def slug(text: str, limit: int = 48) -> str:
     """An ASCII id from a question: "Làm căn cước cho con?" -> "lam_can_cuoc_cho_con"."""
     words = re.findall(r"[a-z0-9]+", strip_accents(text).lower())
@@ -244,7 +253,7 @@ async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, a
         row.reviewed_entry_id = entry.id if entry is not None else None
         row.reviewed_by, row.reviewed_at = actor[:64], now
         session.add(row)
-    variant = " ".join((add_variant or "").split())[:MAX_VARIANT]
+    variant = mask_personal(add_variant or "", "")[:MAX_VARIANT]
     if entry is not None and variant and variant not in entry.variants and variant != entry.question:
         entry.variants = [*entry.variants, variant]
         entry.updated_at = now
@@ -275,5 +284,5 @@ async def labelled_cases_csv(session: AsyncSession, unit: Unit) -> bytes:
         if r.text in seen or (r.review == "entry" and r.reviewed_entry_id not in ext):
             continue
         seen.add(r.text)
-        w.writerow([r.text, ext.get(r.reviewed_entry_id, "") if r.review == "entry" else ""])  # type: ignore[arg-type]
+        w.writerow([mask_personal(r.text), ext.get(r.reviewed_entry_id, "") if r.review == "entry" else ""])  # type: ignore[arg-type]
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

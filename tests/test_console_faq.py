@@ -162,7 +162,7 @@ async def test_import_is_all_or_nothing_and_reports_lines(hub):
 async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
     chat = Chat(hub.client)
     unknown = "cho hoi thu tuc xin giay phep nuoi ong mat o dau"
-    await chat.say(unknown)
+    await chat.say(unknown + ", email em la ong.mat@gmail.com")
     await chat.say(payload="#faq:staff")
     await chat.say("xin giay phep nuoi ong mat o dau a")  # same question again, another wording
     async with hub.hub.sessions() as s:
@@ -181,9 +181,10 @@ async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
     assert "Chưa chọn mục nào" in await resp.text()
     resp = await hub.client.post("/console/faq/review", data={
         "csrf": csrf, "unit": DEMO_COMMUNE, "normalized": normalized, "entry": str(target.id),
-        "add_variant": "1", "variant": "  xin phép nuôi ong   mật "})
+        "add_variant": "1", "variant": "  xin phép nuôi ong   mật, sđt em 0912 345 678 "})
     assert resp.status == 200 and "và thêm cách hỏi mới" in await resp.text()
-    assert "xin phép nuôi ong mật" in (await entry(hub, DEMO_COMMUNE, target.ext_id)).variants
+    # the wording joins the entry without the citizen's phone number
+    assert "xin phép nuôi ong mật, sđt em" in (await entry(hub, DEMO_COMMUNE, target.ext_id)).variants
 
     # Labelling with another commune's entry is refused; "none" labels the rest.
     other = await entry(hub, "XA-KHAC", "dien")
@@ -199,7 +200,7 @@ async def test_review_labels_questions_adds_variants_and_exports_cases(hub):
     cases = (await (await hub.client.get("/console/faq/labelled")).read()).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(cases)))
     by_query = {r["query"]: r["expected_id"] for r in rows}
-    assert by_query[unknown] == target.ext_id
+    assert by_query[unknown + ", email em la …"] == target.ext_id  # no e-mail address in the file
     assert "" in by_query.values()  # the question no entry should answer
 
 
