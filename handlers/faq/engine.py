@@ -218,7 +218,7 @@ def _terms(plains: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _content_plains(text: str) -> tuple[str, ...]:
     """The plain content words of a knowledge-base text (a build analyses each text several times;
     the lexicon is fixed, so the result is too)."""
