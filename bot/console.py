@@ -79,16 +79,18 @@ def check_csrf(request: web.Request, sent: object) -> None:
         raise forbidden("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang rồi thử lại.")
 
 
-def forbidden(message: str) -> web.HTTPForbidden:
-    return web.HTTPForbidden(text=PAGE.format(title="Không được phép", body=f'<main><section><p class="error">'
-                                              f'{html.escape(message)}</p><p><a href="/console">Về bảng điều khiển'
-                                              '</a></p></section></main>'), content_type="text/html")
+def _error_page(kind: type[web.HTTPError], title: str, message: str) -> web.HTTPError:
+    body = (f'<main><section><p class="error">{html.escape(message)}</p>'
+            '<p><a href="/console">Về bảng điều khiển</a></p></section></main>')
+    return kind(text=PAGE.format(title=title, body=body), content_type="text/html")
 
 
-def not_found(message: str) -> web.HTTPNotFound:
-    return web.HTTPNotFound(text=PAGE.format(title="Không tìm thấy", body=f'<main><section><p class="error">'
-                                             f'{html.escape(message)}</p><p><a href="/console">Về bảng điều khiển'
-                                             '</a></p></section></main>'), content_type="text/html")
+def forbidden(message: str) -> web.HTTPError:
+    return _error_page(web.HTTPForbidden, "Không được phép", message)
+
+
+def not_found(message: str) -> web.HTTPError:
+    return _error_page(web.HTTPNotFound, "Không tìm thấy", message)
 
 
 async def current_user(request: web.Request) -> StaffUser | None:

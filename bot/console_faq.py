@@ -29,7 +29,7 @@ from bot.timefmt import vn_time
 from bot.web import HUB
 from handlers.faq.kb_io import KbImportError, read_kb
 from handlers.faq.normalize import strip_accents
-from handlers.faq_chat import FaqService, unit_chain
+from handlers.faq_chat import faq_service
 from handlers.faq_store import (
     OUTCOME_NAMES,
     EntryInput,
@@ -44,7 +44,7 @@ from handlers.faq_store import (
 )
 from storage.db import session_scope
 from storage.models import FaqEntry, StaffUser, Unit
-from storage.repo import parse_id
+from storage.repo import parse_id, unit_chain
 
 MAX_UPLOAD = 10 * 1024 * 1024
 SHOWN_ENTRIES = 300
@@ -170,10 +170,10 @@ def _entry_form(request: web.Request, staff: _Staff, data: EntryInput, entry: Fa
     code = f'<p class="muted">Mã: {e(entry.ext_id)}</p>' if entry is not None else ""
     toggle = ""
     if entry is not None:
-        label = "Ngừng dùng mục này" if entry.active else "Dùng lại mục này"
+        action = "Ngừng dùng mục này" if entry.active else "Dùng lại mục này"
         toggle = (f'<form method="post" action="/console/faq/{entry.id}/active" class="inline">{csrf_field(request)}'
                   f'<input type="hidden" name="active" value="{0 if entry.active else 1}">'
-                  f'<button type="submit" class="light">{label}</button></form>')
+                  f'<button type="submit" class="light">{action}</button></form>')
     return (f'<section><h3>{title} — {e(staff.unit.name)}</h3>{code}{err}'
             f'<form method="post" action="/console/faq/save">{csrf_field(request)}{entry_id}'
             + (f'<input type="hidden" name="label" value="{e(label)}"><p class="muted">Câu hỏi của người dân sẽ được '
@@ -288,7 +288,7 @@ async def import_file(request: web.Request) -> web.Response:
         try:
             entries = read_kb(data, filename)
         except KbImportError as exc:
-            problems = [m if m.startswith("Dòng") or not line else f"Dòng {line}: {m}" for line, m in exc.errors]
+            problems = exc.messages()
     if problems:
         shown = "".join(f"<li>{e(m)}</li>" for m in problems[:50])
         more = f"<li>… và {len(problems) - 50} lỗi khác</li>" if len(problems) > 50 else ""
@@ -329,11 +329,6 @@ async def labelled(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- trying a question
 
 
-def _faq_service(request: web.Request) -> FaqService:
-    services = request.app[HUB].services
-    return services.setdefault("faq", FaqService())  # type: ignore[no-any-return]
-
-
 DECISION_NAMES = {"answer": "Trả lời bằng mục đầu tiên", "suggest": "Gợi ý các mục (chưa đủ chắc chắn)",
                   "chitchat": "Câu chào hỏi / cảm ơn: trả lời lịch sự", "none": "Chưa có thông tin"}
 
@@ -344,7 +339,7 @@ async def try_question(request: web.Request) -> web.Response:
     if not question:
         raise web.HTTPSeeOther(f"/console/faq?{_q(staff)}")
     async with request.app[HUB].sessions() as session:
-        index = await _faq_service(request).index_for(session, staff.unit)
+        index = await faq_service(request.app[HUB].services).index_for(session, staff.unit)
     result = index.ask(question)
     rows = [[f"{m.score:.2f}", f'<a href="/console/faq/{e(m.entry.id)}">{e(m.entry.question)}</a>']
             for m in result.matches[:5]]

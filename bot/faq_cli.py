@@ -14,12 +14,6 @@ from bot.timefmt import vn_time
 from storage.models import FaqQuery
 
 
-def _print_import_errors(exc) -> None:  # type: ignore[no-untyped-def]
-    for line, message in exc.errors:
-        print(f"  {message}" if message.startswith("Dòng") or not line else f"  Dòng {line}: {message}",
-              file=sys.stderr)
-
-
 async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq.kb_io import KbImportError, read_kb
     from handlers.faq_store import import_entries
@@ -31,7 +25,8 @@ async def faq_import(settings: Settings, args: argparse.Namespace) -> int:
         entries = read_kb(path.read_bytes(), path.name)
     except KbImportError as exc:
         print("Không nhập được tệp; chưa có gì thay đổi / import refused, nothing changed:", file=sys.stderr)
-        _print_import_errors(exc)
+        for message in exc.messages():
+            print(f"  {message}", file=sys.stderr)
         return 2
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]

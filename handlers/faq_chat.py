@@ -21,7 +21,7 @@ from handlers import menu
 from handlers.base import Context
 from handlers.faq.engine import FaqIndex, FaqResult, KbEntry
 from storage.models import FaqEntry, FaqQuery, Unit
-from storage.repo import parse_id
+from storage.repo import parse_id, unit_chain
 
 ANSWER_PREFIX = "#faq:a:"  # + FaqEntry.id
 HANDOVER = "#faq:staff"
@@ -39,19 +39,6 @@ HANDED_OVER = ("Cảm ơn bạn! Câu hỏi “{question}” đã được chuy�
 NOTHING_TO_HAND_OVER = "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
 SORRY_NOT_IT = "Xin lỗi bạn. Có phải bạn muốn hỏi một trong các câu sau? Nếu không, hãy gửi câu hỏi cho cán bộ."
 SORRY_NOTHING_ELSE = "Xin lỗi bạn. Hiện chưa có câu trả lời khác; bạn có thể gửi câu hỏi để cán bộ trả lời."
-
-
-async def unit_chain(session: AsyncSession, unit: Unit) -> list[Unit]:
-    """The unit and its ancestors, nearest first."""
-    chain, current, seen = [unit], unit, {unit.id}
-    while current.parent_id is not None and current.parent_id not in seen:
-        parent = await session.get(Unit, current.parent_id)
-        if parent is None:
-            break
-        chain.append(parent)
-        seen.add(parent.id)
-        current = parent
-    return chain
 
 
 @dataclass
@@ -145,20 +132,20 @@ def reply_for(result: FaqResult, unit_name: str) -> Outbound:
                     buttons=[Button("Gửi câu hỏi cho cán bộ", HANDOVER), *menu.MENU_BUTTONS[:3]])
 
 
-def _service(ctx: Context) -> FaqService:
-    service = ctx.services.get("faq")
+def faq_service(services: dict) -> FaqService:
+    """The process's FAQ index cache (the hub makes one at start; tests may run without a hub)."""
+    service = services.get("faq")
     if service is None:
-        service = ctx.services["faq"] = FaqService()
+        service = services["faq"] = FaqService()
     return service
 
 
-def _log(ctx: Context, text: str, result: FaqResult | None, outcome: str, normalized: str | None = None) -> None:
-    best = result.matches[0] if result and result.matches else None
-    normalized = result.normalized if result else normalized if normalized is not None else text
+def _log(ctx: Context, text: str, normalized: str, outcome: str, best_entry_id: int | None = None,
+         score: float | None = None) -> None:
+    """A question for staff review (``faq_query``)."""
     ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
-                             text=text[:2000], normalized=normalized[:500],
-                             outcome=outcome, best_entry_id=int(best.entry.id) if best else None,
-                             score=best.score if best else None))
+                             text=text[:2000], normalized=normalized[:500], outcome=outcome,
+                             best_entry_id=best_entry_id, score=score))
 
 
 class FaqHandler:
@@ -168,10 +155,12 @@ class FaqHandler:
         return ctx.event.kind == EventKind.TEXT and bool(ctx.text)
 
     async def handle(self, ctx: Context) -> list[Outbound]:
-        index = await _service(ctx).index_for(ctx.session, ctx.unit)
+        index = await faq_service(ctx.services).index_for(ctx.session, ctx.unit)
         result = index.ask(ctx.text)
         if result.decision in ("suggest", "none"):
-            _log(ctx, ctx.text, result, "suggested" if result.decision == "suggest" else "unanswered")
+            best = result.matches[0] if result.matches else None
+            _log(ctx, ctx.text, result.normalized, "suggested" if result.decision == "suggest" else "unanswered",
+                 parse_id(best.entry.id) if best else None, best.score if best else None)
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500])
         elif result.decision == "answer":
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500],
@@ -193,7 +182,7 @@ class FaqPostbackHandler:
             question = ctx.state.get("last_question")
             if not question:
                 return [Outbound(text=NOTHING_TO_HAND_OVER, buttons=[Button("Về menu chính", menu.MENU)])]
-            _log(ctx, question, None, "handover", ctx.state.get("last_normalized"))
+            _log(ctx, question, ctx.state.get("last_normalized", question), "handover")
             ctx.set_state(mode="faq")
             return [Outbound(text=HANDED_OVER.format(question=_short(question), unit=ctx.unit.name),
                              buttons=[Button("Về menu chính", menu.MENU)])]
@@ -206,9 +195,7 @@ class FaqPostbackHandler:
         question, normalized = ctx.state.get("last_question"), ctx.state.get("last_normalized")
         if question and normalized is not None and ctx.state.get("answered") is None:
             # the citizen picked a suggestion: a hint for staff review
-            ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
-                                     text=question, normalized=normalized, outcome="chosen",
-                                     best_entry_id=row.id))
+            _log(ctx, question, normalized, "chosen", row.id)
         ctx.set_state(mode="faq", last_question=question, last_normalized=normalized, answered=str(row.id))
         return [answer_message(KbEntry(id=str(row.id), question=row.question, variants=row.variants,
                                        answer=row.answer, category=row.category, attachment=row.attachment))]
@@ -219,12 +206,10 @@ class FaqPostbackHandler:
         question, answered = ctx.state.get("last_question"), ctx.state.get("answered")
         if not question or answered is None:
             return Outbound(text=NOTHING_TO_HAND_OVER, buttons=[Button("Về menu chính", menu.MENU)])
-        index = await _service(ctx).index_for(ctx.session, ctx.unit)
+        index = await faq_service(ctx.services).index_for(ctx.session, ctx.unit)
         result = index.ask(question)
         others = [m for m in result.matches if m.entry.id != answered][:3]
-        ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
-                                 text=question[:2000], normalized=result.normalized[:500], outcome="rejected",
-                                 best_entry_id=parse_id(answered)))
+        _log(ctx, question, result.normalized, "rejected", parse_id(answered))
         ctx.set_state(mode="faq", last_question=question, last_normalized=result.normalized[:500])
         buttons = [Button(_short(m.entry.question), ANSWER_PREFIX + m.entry.id) for m in others]
         return Outbound(text=SORRY_NOT_IT if buttons else SORRY_NOTHING_ELSE,

@@ -26,6 +26,7 @@ from handlers.faq.engine import KbEntry
 from handlers.faq.kb_io import write_kb_csv
 from handlers.faq.normalize import strip_accents
 from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
+from storage.repo import unit_chain
 
 REVIEWABLE = ("suggested", "unanswered", "handover", "rejected")  # rejected: "Chưa đúng ý tôi" under an answer
 OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ",
@@ -162,8 +163,6 @@ async def export_csv(session: AsyncSession, unit: Unit, with_inherited: bool = F
     """The unit's own entries in the import format (inactive ones marked ``active=0``); with
     ``with_inherited``, also the active entries of the units above (ids prefixed, see :func:`eval_id`)
     -- the knowledge base the bot really answers from, for ``coso faq eval``."""
-    from handlers.faq_chat import unit_chain
-
     chain = await unit_chain(session, unit) if with_inherited else [unit]
     codes = {u.id: u.code for u in chain}
     rows = [r for r in await entries_of(session, list(codes)) if r.unit_id == unit.id or r.active]  # type: ignore[arg-type]

@@ -97,3 +97,15 @@ def unit_subtree_ids(units: list[Unit], root_id: int) -> set[int]:
         stack.extend(children.get(uid, []))
     return out
 
+
+async def unit_chain(session: AsyncSession, unit: Unit) -> list[Unit]:
+    """The unit and its ancestors, nearest first."""
+    chain, current, seen = [unit], unit, {unit.id}
+    while current.parent_id is not None and current.parent_id not in seen:
+        parent = await session.get(Unit, current.parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+        current = parent
+    return chain

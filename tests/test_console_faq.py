@@ -81,6 +81,8 @@ async def test_staff_adds_an_entry_and_the_bot_answers_with_it(hub):
     assert resp.status == 200 and "Đã lưu mục hỏi đáp." in await resp.text()
     saved = await entry(hub, DEMO_COMMUNE, "lich_tiem_phong_dai_cho_cho_meo_nam_nay_the_nao")
     assert saved.variants == ["tiêm dại cho chó", "chích ngừa dại cho mèo"] and saved.active
+    edit_page = await (await hub.client.get(f"/console/faq/{saved.id}")).text()
+    assert "Ngừng dùng mục này" in edit_page and 'name="label"' not in edit_page  # editing labels nothing
 
     chat = Chat(hub.client)
     reply = (await chat.say("cho e hoi khi nao tiem phong dai cho cho nha minh"))[-1]

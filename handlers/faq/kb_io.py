@@ -41,6 +41,10 @@ class KbImportError(Exception):
         more = f" (và {len(errors) - 10} lỗi khác)" if len(errors) > 10 else ""
         super().__init__(f"Không nhập được cơ sở tri thức: {shown}{more}")
 
+    def messages(self) -> list[str]:
+        """Each error as a line to show, starting with its line number ("Dòng 3: …")."""
+        return [m if m.startswith("Dòng") or not line else f"Dòng {line}: {m}" for line, m in self.errors]
+
 
 def _cell(v: object) -> str:
     if v is None:
