@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -212,27 +212,39 @@ class ReviewGroup:
 
 
 async def review_queue(session: AsyncSession, unit_ids: list[int], limit: int = 50) -> list[ReviewGroup]:
-    """The most asked unreviewed questions first."""
+    """The most asked unreviewed questions first.
+
+    Two queries whatever the limit: the groups (a group of picked suggestions alone is not a gap,
+    it only informs the guess), then the 20 latest questions of each listed group.
+    """
+    unreviewed = (col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.outcome).in_(REVIEWABLE + ("chosen",)),
+                  col(FaqQuery.review).is_(None))
+    gaps = func.sum(case((FaqQuery.outcome != "chosen", 1), else_=0))
     stmt = (select(FaqQuery.unit_id, FaqQuery.normalized, func.count(), func.max(FaqQuery.created_at))
-            .where(col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.outcome).in_(REVIEWABLE + ("chosen",)),
-                   col(FaqQuery.review).is_(None))
-            .group_by(FaqQuery.unit_id, FaqQuery.normalized)
+            .where(*unreviewed).group_by(FaqQuery.unit_id, FaqQuery.normalized).having(gaps > 0)
             .order_by(func.count().desc(), func.max(FaqQuery.created_at).desc()).limit(limit))
+    listed = (await session.exec(stmt)).all()
+    if not listed:
+        return []
+    latest = (select(FaqQuery.id, func.row_number().over(
+                  partition_by=(FaqQuery.unit_id, FaqQuery.normalized), order_by=col(FaqQuery.id).desc()).label("n"))
+              .where(*unreviewed, col(FaqQuery.normalized).in_({n for _, n, _, _ in listed})).subquery())
+    rows_by_group: dict[tuple[int, str], list[FaqQuery]] = {}
+    for row in (await session.exec(select(FaqQuery).join(latest, col(FaqQuery.id) == latest.c.id)
+                                   .where(latest.c.n <= 20).order_by(col(FaqQuery.id).desc()))).all():
+        rows_by_group.setdefault((row.unit_id, row.normalized), []).append(row)
     groups = []
-    for unit_id, normalized, count, last_at in (await session.exec(stmt)).all():
-        rows = (await session.exec(select(FaqQuery).where(FaqQuery.unit_id == unit_id,
-                                                          FaqQuery.normalized == normalized,
-                                                          col(FaqQuery.review).is_(None))
-                                   .order_by(col(FaqQuery.id).desc()).limit(20))).all()
-        outcomes = {r.outcome for r in rows}
-        if outcomes == {"chosen"}:
-            continue  # a picked suggestion alone is not a gap; it only informs the guess
+    for unit_id, normalized, count, last_at in listed:
+        rows = rows_by_group.get((unit_id, normalized), [])
+        if not rows:
+            continue  # labelled between the two queries
         chosen = next((r.best_entry_id for r in rows if r.outcome == "chosen"), None)
         rejected = {r.best_entry_id for r in rows if r.outcome == "rejected"}
         guess = chosen or next((r.best_entry_id for r in rows if r.best_entry_id and r.best_entry_id not in rejected),
                                None)
         sample = next((r.text for r in rows if r.outcome != "chosen"), rows[0].text)
-        groups.append(ReviewGroup(unit_id, normalized, count, sample, last_at, outcomes - {"chosen"}, guess))
+        outcomes = {r.outcome for r in rows} - {"chosen"}
+        groups.append(ReviewGroup(unit_id, normalized, count, sample, last_at, outcomes, guess))
     return groups
 
 

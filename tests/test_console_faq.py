@@ -8,9 +8,11 @@ import re
 
 import aiohttp
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
 from bot.seed import DEMO_COMMUNE, DEMO_PROVINCE, hash_password, seed_demo
+from handlers.faq_store import review_queue
 from storage.db import session_scope
 from storage.models import AuditLog, FaqEntry, FaqQuery, StaffUser, Unit
 from tests.harness import running_hub
@@ -224,6 +226,36 @@ async def test_picked_suggestion_becomes_the_review_guess(hub):
     await login(hub, "canbo", "mk-canbo-1")
     page = await (await hub.client.get("/console/faq/review")).text()
     assert re.search(rf'<option value="{chosen.best_entry_id}" selected>', page)
+
+
+async def test_review_queue_lists_gaps_most_asked_first_in_two_queries(hub):
+    """A group of picked suggestions alone is no gap and takes no place in the list; the page
+    costs two queries however many groups it lists."""
+    async with session_scope(hub.hub.sessions) as s:
+        unit = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        for _ in range(3):
+            s.add(FaqQuery(unit_id=unit.id, text="giấy tờ", normalized="giay to", outcome="chosen", best_entry_id=7))
+        for g in range(6):
+            for i in range(g + 1):
+                s.add(FaqQuery(unit_id=unit.id, text=f"câu {g} lần {i}", normalized=f"cau {g}",
+                               outcome="chosen" if i == 0 and g else "unanswered", best_entry_id=g or None))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    engine = hub.hub.engine.sync_engine
+    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with hub.hub.sessions() as s:
+            groups = await review_queue(s, [unit.id], limit=5)
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
+    assert [g.normalized for g in groups] == ["cau 5", "cau 4", "cau 3", "cau 2", "cau 1"]
+    assert [g.count for g in groups] == [6, 5, 4, 3, 2]
+    assert all(g.outcomes == {"unanswered"} and g.guess_entry_id == int(g.normalized[-1]) for g in groups)
+    assert groups[0].sample.startswith("câu 5 lần ") and groups[0].sample != "câu 5 lần 0"
+    assert len(statements) == 2, statements
 
 
 async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
