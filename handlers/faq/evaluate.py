@@ -106,6 +106,8 @@ def evaluate(kb: list[KbEntry], cases: list[tuple[str, str]], index: FaqIndex | 
         "answerable": answerable,
         "no_answer_cases": negatives,
         "suggested_correct": suggested_ok,
+        # what a citizen sees: the right entry answered, or offered as a button to tap
+        "answered_or_suggested": round((correct + suggested_ok) / answerable, 4) if answerable else 1.0,
         "decisions": decisions,
         "kb_entries": len(idx),
         "build_ms": round(build_ms, 1),
@@ -124,6 +126,9 @@ def format_report(result: dict) -> str:
     ]
     if "suggested_correct" in result:
         lines.append(f"Gợi ý có đúng mục (không tính là trả lời) / correct entry among suggestions: {result['suggested_correct']}")
+    if "answered_or_suggested" in result:
+        lines.append(f"Đúng mục được trả lời hoặc gợi ý / right entry answered or offered: "
+                     f"{result['answered_or_suggested'] * 100:.1f}%")
     fails = result.get("failures") or []
     if fails:
         lines.append(f"Lỗi / failures ({len(fails)}):")
