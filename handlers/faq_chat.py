@@ -99,8 +99,8 @@ class FaqService:
 
 
 def answer_message(entry: KbEntry, related: list[KbEntry] | None = None) -> Outbound:
-    """The entry as a reply; ``related`` close siblings ("cccd" answered with the first card, the
-    lost card and the renewal next to it) become buttons that answer them."""
+    """The entry as a reply; ``related`` close siblings ("sang tên sổ đỏ" answered with the sale,
+    the inheritance next to it) become buttons that answer them."""
     text = f"📌 {entry.question}\n\n{entry.answer}"
     if entry.attachment:
         text += f"\n\nTài liệu kèm theo: {entry.attachment}"

@@ -90,7 +90,7 @@ async def test_suggestion_buttons_answer_the_chosen_entry(demo):
 
 async def test_answer_offers_close_siblings(demo):
     chat = Chat(demo.client)
-    [reply] = await chat.say("cccd")  # answered with the first card; the lost card and renewal next to it
+    [reply] = await chat.say("sang ten so do")  # answered with the sale; the inheritance next to it
     assert reply["text"].startswith("📌 ")
     related = [b for b in reply["buttons"] if b["payload"].startswith("#faq:a:")]
     assert 1 <= len(related) <= 2 and "Câu hỏi liên quan" in reply["text"]

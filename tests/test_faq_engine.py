@@ -320,3 +320,13 @@ def test_learnt_probability_alone_can_offer_suggestions():
     assert result.decision == "suggest" and result.matches[0].entry.id == "ht-khaisinh"
     # with the shipped setting, out-of-scope questions still get "chưa có thông tin"
     assert FaqIndex.build(kb).ask("giá vàng hôm nay bao nhiêu").decision == "none"
+
+
+@pytest.mark.parametrize("query", ["thu tuc lam cccd", "thủ tục làm căn cước công dân"])
+def test_procedure_word_does_not_outweigh_the_subject(index: FaqIndex, query: str):
+    """"thủ tục" (every procedure has one) once weighed like a subject: entries that merely hold
+    it ("Đăng ký nhận cha, mẹ, con") pushed the first ID card out of the leading candidates."""
+    r = index.ask(query)
+    assert r.decision in ("answer", "suggest")
+    assert r.matches[0].entry.id == "cc-landau"
+    assert all(m.entry.id.startswith("cc-") for m in r.matches)

@@ -181,6 +181,9 @@ ANCHOR_DF = 3
 NEAR_MIN_POSTERIOR = 0.6
 NEAR_MIN_TOP = 0.45
 NEAR_LEAD = 0.15
+# concepts every procedure shares ("thủ tục làm căn cước" asks about the card): weighed as
+# question-form words, not as what the question is about
+_WEAK_CONCEPTS = frozenset("thutuc hoso giayto".split())
 _GENERIC_CONCEPTS = frozenset("ubnd dangky thutuc lephi sdt camon tambiet giolamviec".split())
 NON_PROCEDURAL_BLOCK = True  # intent cues (normalize.NON_PROCEDURAL) turn an answer into a suggestion
 FUNCTION_WEIGHT = 0.3  # question-form and everyday words ("cần", "giấy tờ", "như thế nào")
@@ -197,6 +200,8 @@ def _mult(p: str) -> float:
 
 
 def _lm_mult(p: str) -> float:
+    if p in _WEAK_CONCEPTS:
+        return LM_FUNCTION
     if p in nz.CONCEPT_TOKENS:
         return CONCEPT_WEIGHT
     if p in nz.FUNCTION:
@@ -380,11 +385,11 @@ class FaqIndex:
         bag_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for k in range(n):
             norm = 0.0
-            for t in entry_terms[k]:
+            for t in sorted(entry_terms[k]):  # sorted: float sums independent of the hash seed
                 wt = w(t)
                 bag_postings[t].append((k, wt))
                 norm += wt * wt
-            for t in answer_terms[k]:
+            for t in sorted(answer_terms[k]):
                 if " " in t:
                     continue
                 wt = w(t) * ANSWER_WEIGHT
@@ -442,7 +447,7 @@ class FaqIndex:
                 if t not in nz.FUNCTION:
                     adf[t] += 1
         self._ans_idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in adf.items()}
-        self._ans_vec = [{t: self._ans_idf[t] for t in a if t in self._ans_idf} for a in answers]
+        self._ans_vec = [{t: self._ans_idf[t] for t in sorted(a) if t in self._ans_idf} for a in answers]
         self._ans_norm = [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in self._ans_vec]
 
     def _build_char_vectors(self) -> None:

@@ -41,7 +41,7 @@ DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 # written by different people for different places (see tests/test_faq_eval.py).
 TRAINING_SETS = (
     "starter", "heldout", "blind", "fresh", "wardC", "communeB", "communeA", "highlandE", "wardF", "industryK",
-    "mekongI", "centralJ", "urbanL",
+    "mekongI", "centralJ", "urbanL", "ngheO", "quangninhP", "dongnaiQ", "teaR",
 )
 UNSEEN_SETS = ("coastalD", "deltaG", "mountainH", "hanoiN", "islandM")  # never used for fitting nor tuning: the honest estimate
 EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
