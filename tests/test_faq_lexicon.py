@@ -70,3 +70,17 @@ def test_situation_matches_administrative_entry():
     ]:
         res = idx.ask(q)
         assert res.matches and res.matches[0].entry.id == want, (q, res.decision, [m.entry.id for m in res.matches])
+
+
+def test_intent_phrases_are_read_as_the_analyser_reads_queries():
+    """The phrase lists once held forms no query can produce ("ly hon": the analyser spells "lý"
+    as "li"), so "thủ tục ly hôn" was never recognised as a court matter."""
+    for query, phrase in [("thủ tục ly hôn ở đâu", "li hon"), ("thu tuc ly hon", "li hon"),
+                          ("xin lý lịch tư pháp số 1", "li lich tu phap"), ("tỷ số trận đấu", "ti so"),
+                          ("xin trich luc ban do dia chinh", "ban do dia chinh"), ("thanh lý xe", "thanh li")]:
+        toks = nz.analyse_raw(query)
+        found = nz.private_intents(toks) | nz.non_procedural_cues([t.plain for t in toks])
+        assert phrase in found, (query, found)
+    # the sister's phone is private; "số điện thoại gì" (which number) is a question for the commune
+    assert "dien thoai chi" in nz.private_intents(nz.analyse_raw("cho xin điện thoại chị Lan"))
+    assert not nz.private_intents(nz.analyse_raw("so dien thoai gi cua xa"))

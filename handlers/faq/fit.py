@@ -54,8 +54,8 @@ EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
 }
 DEFAULT_SETS = {name: EVAL_SETS[name] for name in TRAINING_SETS}
 L2 = 1.0
-TREES = 40  # boosting rounds on top of the logistic model (0: logistic only)
-RERANK_TREES = 40  # ... and on top of the reranker's conditional logit
+TREES = 80  # boosting rounds on top of the logistic model (0: logistic only)
+RERANK_TREES = 80  # ... and on top of the reranker's conditional logit
 TREE_RATE = 0.3
 TREE_L2 = 5.0
 TREE_MIN_LEAF = 30

@@ -1107,13 +1107,20 @@ def chitchat_reply(kind: str) -> str:
 
 # --------------------------------------------------------------------------- intent cues
 
-# Phrases (plain, space separated) marking a personal, commercial or advice question rather
-# than an administrative procedure: "cách chữa ... tại nhà", "kinh doanh gì để giàu", "mua ở
-# đâu giá rẻ".  A query holding one is never answered outright (only suggested) unless the
-# knowledge base itself uses the phrase in a question or variant.
-NON_PROCEDURAL: frozenset[str] = frozenset(
-    s.strip()
-    for s in """
+def _phrases(text: str) -> frozenset[str]:
+    """Comma-separated phrases in the plain form the analyser gives a query ("ly hôn" → "li hon",
+    "tỷ số" → "ti so"), so that a list entry matches however it is spelt here.  Write a phrase with
+    its diacritics where they decide the reading ("điện thoại chị", not "chi" = gì)."""
+    return frozenset(
+        " ".join(t.plain for t in analyse_raw(s)) for s in text.replace("\n", ",").split(",") if s.strip()
+    )
+
+
+# Phrases marking a personal, commercial or advice question rather than an administrative
+# procedure: "cách chữa ... tại nhà", "kinh doanh gì để giàu", "mua ở đâu giá rẻ".  A query holding
+# one is never answered outright (only suggested) unless the knowledge base itself uses the phrase
+# in a question or variant.
+NON_PROCEDURAL: frozenset[str] = _phrases("""
     gia re, re nhat, re hon, cho nao ban, mua o dau, ban cu, mua cu, thanh ly,
     cach chua, chua benh, chua khoi, uong thuoc gi, thuoc gi, bi thuoc, an gi, nau, mon an, ngon,
     lam giau, de giau, lam sao giau, kiem tien, kiem them, dau tu gi, nen dau tu, co phieu, gui tiet kiem,
@@ -1123,16 +1130,24 @@ NON_PROCEDURAL: frozenset[str] = frozenset(
     mot ky, 1 kg, mot kg,
     la ai, ket ban, hen ho, nguoi yeu, co dep, dep trai, choi game, phim, bai hat, ke chuyen, truyen cuoi,
     nen mua, nen chon, loai nao tot, hang nao, review, danh gia
-    """.replace("\n", ",").split(",")
-    if s.strip()
-)
+    """)
+# Matters a commune does not handle, named as citizens name them: a passport, a driving licence, a
+# divorce, a criminal-record certificate (Sở Tư pháp, not the CV a commune certifies), a cadastral
+# map extract (not a civil-status extract), a karaoke licence (not a household business), vehicle
+# inspection, unemployment benefit, a one-off social-insurance payout, a lost diploma, a company, a
+# trademark.
+OUTSIDE_COMMUNE: frozenset[str] = _phrases("""
+    bang lai, giay phep lai xe, thi bang, ho chieu, visa, li hon, li di,
+    li lich tu phap, phieu li lich, lltp, ban do dia chinh, trich do, trich luc ban do, karaoke, vu truong,
+    dang kiem, that nghiep, bhxh mot lan, bhxh 1 lan, bao hiem xa hoi mot lan, bao hiem xa hoi 1 lan,
+    bang tot nghiep, van bang, thanh lap cong ti, cong ti tnhh, nhan hieu
+    """)
 # Words of a private, commercial or leisure intent (buying, prices, interest, recommendations,
-# opening hours of a shop, travel, jobs).  A query holding one that the matched entry's own text
-# does not use is probably asking something else about the same topic word ("vay vốn mua ô tô lãi
-# suất bao nhiêu" against "Vay vốn ưu đãi hộ nghèo"): a feature of the answer decision.
-PRIVATE_INTENT: frozenset[str] = frozenset(
-    s.strip()
-    for s in """
+# opening hours of a shop, travel, jobs), and matters outside the commune.  A query holding one that
+# the matched entry's own text does not use is probably asking something else about the same topic
+# word ("vay vốn mua ô tô lãi suất bao nhiêu" against "Vay vốn ưu đãi hộ nghèo", "xin lý lịch tư
+# pháp" against "Xác nhận sơ yếu lý lịch"): a feature of the answer decision.
+PRIVATE_INTENT: frozenset[str] = _phrases("""
     mua, mua ban, ban lai, thanh ly, gia bao nhieu, bao nhieu mot, gia ca, gia the nao, gia re, re nhat,
     re hon, o dau re, cho re, dat qua, dat khong, khuyen mai, giam gia, tra gop, lai suat, dat hang,
     giao hang, ship, order, ngon, hat hay, quan nao, o dau ban, cho nao ban, tot nhat,
@@ -1143,16 +1158,14 @@ PRIVATE_INTENT: frozenset[str] = frozenset(
     so rieng, zalo rieng, dien thoai rieng, rieng cua, facebook rieng, diem thi, diem chuan, xet tuyen dai hoc,
     dai hoc nao, met vuong, 1 met, mot met, xi mang, vat lieu xay, dich vu tang le, ao cuoi, chup anh cuoi,
     vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can,
-    dien thoai anh, dien thoai chi, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
-    so cua chi, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
-    bang lai, giay phep lai xe, thi bang, ho chieu, visa, ly hon, chia tai san, o to, xe hoi
+    dien thoai anh, điện thoại chị, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
+    số của chị, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
+    chia tai san, o to, xe hoi,
     cach tri, cach nuoi, cach choi, cach lam banh, tran dau, da bong, ti so, ban xe, xe cu, cho vay, cho em vay,
     duoc gia, ban duoc gia, grab, xe om, hoc them, trung tam tieng anh, cho nhom, may gio nhom,
     vay tin chap, tin chap, phat nguoi, tim phong, tim nha tro, phong tro nao, nha tro nao, chuyen tien,
     gia dat, dat nen
-    """.replace("\n", ",").split(",")
-    if s.strip()
-)
+    """) | OUTSIDE_COMMUNE
 _INTENT_MAXLEN = max(len(c.split()) for c in PRIVATE_INTENT)
 _INTENT_FIRST = frozenset(c.split()[0] for c in PRIVATE_INTENT)
 
