@@ -222,6 +222,7 @@ _BN_AMOUNT_PREV = frozenset(
     "gia phi tien het mat ton la duoc nhieu tuoi tra nop le dong thu muc tro cap luong ngay thang so".split()
 )
 _SOHONG_PREV = frozenset("so bia giay".split())
+_HONG_BROKEN_PREV = frozenset("bi hu kenh muong cau den duong ong cong mai tuong may xe".split())
 _NHA_PREV = frozenset("xay sua mua ban thue chu can dat lam ngoi cua so".split())
 _NHA_NEXT = frozenset("cap o tro van tang tam dat nuoc may".split())
 
@@ -774,6 +775,12 @@ def _expand(words: list[str]) -> list[str]:
         if p == "hong" and prev in _SOHONG_PREV:
             out.append("hồng")
             continue
+        if w == "hong" and prev in _HONG_BROKEN_PREV:
+            out.append("hỏng")  # "bi hong", "muong hong": broken, not the southern "hông" (không)
+            continue
+        if w == "lun" and (prev in ("sut", "bi") or nxt in ("sut", "nut")):
+            out.append("lún")  # "sut lun", "nha bi lun": subsidence, not "luôn"
+            continue
         if p == "cho" and w == "cho" and prev in ("bi", "con", "nuoi", "tiem", "dai", "bo", "bắt", "bat"):
             out.append("chó")  # "bị cho cắn": the dog, not the preposition
             continue
@@ -992,7 +999,7 @@ REWRITES: dict[str, str] = {
     # "tr" typed as "ch" (a common spelling slip in the north)
     "tam chu": "tạm trú", "thuong chu": "thường trú", "cu chu": "cư trú",
 }
-_REWRITE_TABLE = {tuple(k.split()): v for k, v in REWRITES.items()}
+_REWRITE_TABLE = {tuple(_canon_plain(w) for w in k.split()): v for k, v in REWRITES.items()}
 _REWRITE_MAXLEN = max(len(k) for k in _REWRITE_TABLE)
 _REWRITE_FIRST = frozenset(k[0] for k in _REWRITE_TABLE)
 
