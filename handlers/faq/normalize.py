@@ -1167,6 +1167,7 @@ PRIVATE_INTENT: frozenset[str] = _phrases("""
     vay nhanh, vay online, vay tieu dung, app vay, bao hiem xe may, bao hiem xe, thue nha nguyen can,
     dien thoai anh, điện thoại chị, dien thoai ong, dien thoai ba, dien thoai chu, dien thoai co, so cua anh,
     số của chị, tho xay, tho sua, tho dien, tho gioi, sua xe, sua dien thoai, man hinh, iphone, laptop,
+    may tinh, may giat, tu lanh, ti vi, tivi, dieu hoa, may lanh, quat, noi com,
     chia tai san, o to, xe hoi,
     cach tri, cach nuoi, cach choi, cach lam banh, tran dau, da bong, ti so, ban xe, xe cu, cho vay, cho em vay,
     duoc gia, ban duoc gia, grab, xe om, hoc them, trung tam tieng anh, cho nhom, may gio nhom,
