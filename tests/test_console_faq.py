@@ -242,7 +242,8 @@ async def test_review_queue_lists_gaps_most_asked_first_in_two_queries(hub):
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        statements.append(statement)
+        if "faq_query" in statement:  # the hub's worker and scheduler share the engine
+            statements.append(statement)
 
     engine = hub.hub.engine.sync_engine
     sqlalchemy.event.listen(engine, "before_cursor_execute", count)
