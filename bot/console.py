@@ -15,13 +15,12 @@ import secrets
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.seed import check_password
 from bot.timefmt import vn_time
 from bot.web import HUB
-from handlers.faq_store import REVIEWABLE
+from handlers.faq_store import review_count
 from storage.db import session_scope
 from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
 from storage.repo import unit_subtree_ids
@@ -186,9 +185,7 @@ async def console(request: web.Request) -> web.Response:
         failed = (await session.exec(select(Message).where(
             col(Message.unit_id).in_(scope), Message.direction == "out",
             col(Message.status).in_(["failed", "window_expired"])).order_by(col(Message.id).desc()).limit(50))).all()
-        to_review = (await session.exec(select(func.count(func.distinct(FaqQuery.normalized))).where(
-            col(FaqQuery.unit_id).in_(scope), col(FaqQuery.outcome).in_(REVIEWABLE),
-            col(FaqQuery.review).is_(None)))).one()
+        to_review = await review_count(session, list(scope))
         handovers = (await session.exec(select(FaqQuery).where(
             col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover")
             .order_by(col(FaqQuery.id).desc()).limit(50))).all()

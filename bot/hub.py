@@ -28,6 +28,7 @@ from connectors.registry import make_connectors
 from connectors.webchat import WebchatConnector
 from handlers.base import Dispatcher
 from handlers.conversation import build_dispatcher
+from handlers.faq_chat import FaqService
 from storage.db import make_async_engine, session_factory
 from storage.models import Channel
 
@@ -69,8 +70,6 @@ class Hub:
         hub = cls(settings=settings, engine=engine, sessions=sessions, queue=queue,
                   limiter=make_rate_limiter(settings, client), locks=locks, http=http,
                   connectors=connectors, dispatcher=build_dispatcher(), cache=RowCache(sessions), redis=client)
-        from handlers.faq_chat import FaqService
-
         hub.services["faq"] = FaqService(max_indexes=settings.faq_index_cache)
         await hub.load_secrets()
         return hub

@@ -211,17 +211,31 @@ class ReviewGroup:
     guess_entry_id: int | None  # the engine's best candidate, or the suggestion a citizen picked
 
 
+def _unreviewed(unit_ids: list[int]) -> tuple:
+    return (col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.outcome).in_(REVIEWABLE + ("chosen",)),
+            col(FaqQuery.review).is_(None))
+
+
+def _review_groups(unit_ids: list[int]):
+    """Unreviewed questions grouped by unit and normalised text; a group of picked suggestions
+    alone is not a gap (it only informs the guess)."""
+    gaps = func.sum(case((FaqQuery.outcome != "chosen", 1), else_=0))
+    return (select(FaqQuery.unit_id, FaqQuery.normalized, func.count(), func.max(FaqQuery.created_at))
+            .where(*_unreviewed(unit_ids)).group_by(FaqQuery.unit_id, FaqQuery.normalized).having(gaps > 0))
+
+
+async def review_count(session: AsyncSession, unit_ids: list[int]) -> int:
+    """How many groups :func:`review_queue` would list without a limit."""
+    return (await session.exec(select(func.count()).select_from(_review_groups(unit_ids).subquery()))).one()
+
+
 async def review_queue(session: AsyncSession, unit_ids: list[int], limit: int = 50) -> list[ReviewGroup]:
     """The most asked unreviewed questions first.
 
-    Two queries whatever the limit: the groups (a group of picked suggestions alone is not a gap,
-    it only informs the guess), then the 20 latest questions of each listed group.
+    Two queries whatever the limit: the groups, then the 20 latest questions of each listed group.
     """
-    unreviewed = (col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.outcome).in_(REVIEWABLE + ("chosen",)),
-                  col(FaqQuery.review).is_(None))
-    gaps = func.sum(case((FaqQuery.outcome != "chosen", 1), else_=0))
-    stmt = (select(FaqQuery.unit_id, FaqQuery.normalized, func.count(), func.max(FaqQuery.created_at))
-            .where(*unreviewed).group_by(FaqQuery.unit_id, FaqQuery.normalized).having(gaps > 0)
+    unreviewed = _unreviewed(unit_ids)
+    stmt = (_review_groups(unit_ids)
             .order_by(func.count().desc(), func.max(FaqQuery.created_at).desc()).limit(limit))
     listed = (await session.exec(stmt)).all()
     if not listed:

@@ -60,6 +60,13 @@ async def test_web_chat_menu_and_faq_in_browser(demo, browser):
     await page.screenshot(path=os.environ.get("COSO_SCREENSHOT", "/tmp/coso-chat.png"))
 
 
+async def log_in(page, username: str, password: str) -> None:
+    """Fill the login form the way staff do and submit it."""
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+
+
 async def test_console_login_and_unit_scope(demo, browser):
     async with session_scope(demo.hub.sessions) as s:
         commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
@@ -77,9 +84,7 @@ async def test_console_login_and_unit_scope(demo, browser):
     page = await browser.new_page()
     await page.goto(url(demo, "/console"))
     assert page.url.endswith("/login")
-    await page.get_by_label("Tên đăng nhập").fill("canbo")
-    await page.get_by_label("Mật khẩu").fill("sai-mat-khau")
-    await page.get_by_role("button", name="Đăng nhập").click()
+    await log_in(page, "canbo", "sai-mat-khau")
     await page.get_by_role("alert").wait_for()
     assert "Sai tên đăng nhập hoặc mật khẩu" in await page.get_by_role("alert").inner_text()
 
@@ -94,9 +99,7 @@ async def test_console_login_and_unit_scope(demo, browser):
     await page.goto(url(demo, "/console"))
     assert page.url.endswith("/login")
 
-    await page.get_by_label("Tên đăng nhập").fill("tinh")
-    await page.get_by_label("Mật khẩu").fill("mk-tinh-1")
-    await page.get_by_role("button", name="Đăng nhập").click()
+    await log_in(page, "tinh", "mk-tinh-1")
     await page.get_by_text("Câu hỏi chuyển cho cán bộ").wait_for()
     content = await page.content()
     assert "Hỏi của xã Demo về đất đai" in content and "Hỏi của xã Khác về điện" in content
@@ -111,9 +114,7 @@ async def test_console_faq_edit_try_and_review_in_browser(demo, browser):
 
     page = await browser.new_page()
     await page.goto(url(demo, "/login"))
-    await page.get_by_label("Tên đăng nhập").fill("canbo")
-    await page.get_by_label("Mật khẩu").fill("mk-canbo-1")
-    await page.get_by_role("button", name="Đăng nhập").click()
+    await log_in(page, "canbo", "mk-canbo-1")
     await page.get_by_role("link", name="Hỏi đáp", exact=True).click()
     await page.get_by_role("link", name="Thêm mục mới").click()
     await page.get_by_label("Câu hỏi", exact=True).fill("Lịch tiêm phòng dại cho chó mèo?")

@@ -12,7 +12,7 @@ import sqlalchemy
 from sqlmodel import select
 
 from bot.seed import DEMO_COMMUNE, DEMO_PROVINCE, hash_password, seed_demo
-from handlers.faq_store import review_queue
+from handlers.faq_store import review_count, review_queue
 from storage.db import session_scope
 from storage.models import AuditLog, FaqEntry, FaqQuery, StaffUser, Unit
 from tests.harness import running_hub
@@ -257,6 +257,10 @@ async def test_review_queue_lists_gaps_most_asked_first_in_two_queries(hub):
     assert all(g.outcomes == {"unanswered"} and g.guess_entry_id == int(g.normalized[-1]) for g in groups)
     assert groups[0].sample.startswith("câu 5 lần ") and groups[0].sample != "câu 5 lần 0"
     assert len(statements) == 2, statements
+    async with hub.hub.sessions() as s:
+        assert await review_count(s, [unit.id]) == 6  # the picked-suggestion group is no gap
+    await login(hub, "canbo", "mk-canbo-1")
+    assert "6 câu hỏi người dân chưa được bot trả lời chắc chắn" in await (await hub.client.get("/console")).text()
 
 
 async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
