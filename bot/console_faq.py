@@ -14,16 +14,16 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot.console import (
-    _page,
-    _rows,
+from bot.console_page import (
     check_csrf,
     csrf_field,
     forbidden,
     header,
     not_found,
+    page,
     require_user,
     scope_of,
+    table,
 )
 from bot.timefmt import vn_time
 from bot.web import HUB
@@ -92,7 +92,7 @@ def _unit_picker(staff: _Staff, path: str) -> str:
 
 
 def _frame(request: web.Request, staff: _Staff, title: str, content: str, status: int = 200) -> web.Response:
-    return _page(title, f'{header(request, staff.user, e(staff.unit.name))}<main>{content}</main>', status=status)
+    return page(title, f'{header(request, staff.user, e(staff.unit.name))}<main>{content}</main>', status=status)
 
 
 def _q(staff: _Staff) -> str:
@@ -136,7 +136,7 @@ async def faq_list(request: web.Request) -> web.Response:
         f'<form method="get" action="/console/faq"><input type="hidden" name="unit" value="{e(staff.unit.code)}">'
         f'<label>Tìm mục <input name="q" value="{e(needle)}" placeholder="vd: khai sinh"></label> '
         '<button type="submit" class="light">Tìm</button></form>'
-        + _rows(["Câu hỏi", "Danh mục", "Cách hỏi khác", "Trạng thái", "Cập nhật"],
+        + table(["Câu hỏi", "Danh mục", "Cách hỏi khác", "Trạng thái", "Cập nhật"],
                 [own_row(r) for r in own[:SHOWN_ENTRIES]], "Chưa có mục nào.")
         + (f'<p class="muted">Hiển thị {SHOWN_ENTRIES} trên {len(own)} mục; hãy tìm để thu hẹp.</p>'
            if len(own) > SHOWN_ENTRIES else "")
@@ -153,7 +153,7 @@ async def faq_list(request: web.Request) -> web.Response:
         'name="file" accept=".csv,.xlsx"><p><label><input type="checkbox" name="replace" value="1"> Các mục không '
         'có trong tệp sẽ ngừng dùng</label></p><p><button type="submit">Nhập</button></p></form></section>'
         + ('<section><h3>Mục của cấp trên (chỉ xem)</h3>'
-           + _rows(["Câu hỏi", "Đơn vị", "Danh mục"],
+           + table(["Câu hỏi", "Đơn vị", "Danh mục"],
                    [[e(r.question), e(staff.names.get(r.unit_id, "")), e(r.category or "")]
                     for r in inherited[:SHOWN_ENTRIES]], "") + '</section>' if inherited else ""))
     return _frame(request, staff, "Hỏi đáp", content)
@@ -347,7 +347,7 @@ async def try_question(request: web.Request) -> web.Response:
                f'<p class="muted">Sau chuẩn hoá: {e(result.normalized)}</p>'
                f'<p>Bot sẽ: <b id="decision">{e(DECISION_NAMES.get(result.decision, result.decision))}</b>'
                + (" — khớp yếu: bot nói trước là chưa có câu trả lời chắc chắn" if result.unsure else "") + '</p>'
-               + _rows(["Điểm", "Mục"], rows, "Không có mục nào gần.")
+               + table(["Điểm", "Mục"], rows, "Không có mục nào gần.")
                + f'<p><a href="/console/faq?{_q(staff)}">Quay lại</a></p></section>')
     return _frame(request, staff, "Thử câu hỏi", content)
 
