@@ -29,7 +29,7 @@ from bot.console_page import (
 from bot.seed import check_password
 from bot.timefmt import vn_time
 from bot.web import HUB
-from handlers.faq_store import review_count
+from handlers.faq_store import answer_quality, review_count
 from storage.db import session_scope
 from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
 
@@ -93,6 +93,7 @@ async def console(request: web.Request) -> web.Response:
             col(Message.unit_id).in_(scope), Message.direction == "out",
             col(Message.status).in_(["failed", "window_expired"])).order_by(col(Message.id).desc()).limit(50))).all()
         to_review = await review_count(session, list(scope))
+        quality = await answer_quality(session, list(scope))
         handovers = (await session.exec(select(FaqQuery).where(
             col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover")
             .order_by(col(FaqQuery.id).desc()).limit(50))).all()
@@ -110,7 +111,7 @@ async def console(request: web.Request) -> web.Response:
     body = (f'{header(request, user, unit_label)}<main>'
             f'<section><h3>Hỏi đáp</h3><p>{to_review} câu hỏi người dân chưa được bot trả lời chắc chắn đang chờ '
             'xem. <a href="/console/faq/review">Xem và bổ sung</a> · <a href="/console/faq">Quản lý các mục hỏi '
-            'đáp</a></p></section>'
+            f'đáp</a></p><p>{e(quality.summary())}</p></section>'
             f'<section><h3>Câu hỏi chuyển cho cán bộ</h3>'
             f'{table(["Thời gian", "Đơn vị", "Câu hỏi"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
             f'<section><h3>Tin nhắn gửi lỗi</h3>'

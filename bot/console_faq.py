@@ -33,6 +33,8 @@ from handlers.faq_chat import faq_service
 from handlers.faq_store import (
     OUTCOME_NAMES,
     EntryInput,
+    ReviewGroup,
+    answer_quality,
     entries_of,
     export_csv,
     import_entries,
@@ -41,6 +43,7 @@ from handlers.faq_store import (
     review_queue,
     save_entry,
     set_active,
+    spot_check_queue,
 )
 from storage.db import session_scope
 from storage.models import FaqEntry, StaffUser, Unit
@@ -355,39 +358,58 @@ async def try_question(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- review of logged questions
 
 
+def _label_form(request: web.Request, staff: _Staff, entries: list[FaqEntry], g: ReviewGroup, key: str, *,
+                spot_check: bool) -> str:
+    """One group of logged questions with the form that labels it (the entry that answers it, or
+    none).  A spot check preselects the entry the bot answered with and adds no phrasing by default."""
+    options = ['<option value="">— chọn mục trả lời —</option>', '<option value="none">Không có mục nào phù hợp'
+               ' (bot không nên trả lời)</option>']
+    options += [f'<option value="{r.id}"{" selected" if r.id == g.guess_entry_id else ""}>{e(r.question)}'
+                f'{"" if r.unit_id == staff.unit.id else " (cấp trên)"}</option>' for r in entries]
+    if spot_check:
+        answered = next((r.question for r in entries if r.id == g.guess_entry_id), "(mục đã bị xoá hoặc tắt)")
+        about = f'Bot đã trả lời bằng mục: <b>{e(answered)}</b>'
+        label, checked, button = "Mục đúng cho câu hỏi này", "", "Xác nhận"
+    else:
+        about = e(", ".join(OUTCOME_NAMES.get(o, o) for o in sorted(g.outcomes)))
+        label, checked, button = "Câu hỏi này thuộc mục", " checked", "Lưu"
+    return (
+        f'<section class="review"><p><b>{e(g.sample)}</b></p><p class="muted">{g.count} lần · {about} · '
+        f'lần cuối {vn_time(g.last_at)}</p><form method="post" action="/console/faq/review">{csrf_field(request)}'
+        f'<input type="hidden" name="unit" value="{e(staff.unit.code)}"><input type="hidden" name="normalized" '
+        f'value="{e(g.normalized)}"><label class="f" for="{key}">{label}</label>'
+        f'<select class="w" id="{key}" name="entry">{"".join(options)}</select>'
+        f'<p><label><input type="checkbox" name="add_variant" value="1"{checked}> Thêm thành cách hỏi khác của mục '
+        f'(xoá tên, số điện thoại trước khi thêm):</label><input class="w" name="variant" value="{e(g.sample)}" '
+        f'aria-label="Cách hỏi sẽ thêm"></p><p><button type="submit">{button}</button> hoặc <a href="/console/faq/new?'
+        f'{_q(staff)}&{e(urlencode({"q": g.sample, "label": g.normalized}))}">tạo mục mới từ câu hỏi này</a></p>'
+        '</form></section>')
+
+
 async def review_page(request: web.Request) -> web.Response:
     staff = await _staff(request)
     async with request.app[HUB].sessions() as session:
         groups = await review_queue(session, [staff.unit.id])  # type: ignore[list-item]
+        checks = await spot_check_queue(session, [staff.unit.id])  # type: ignore[list-item]
+        quality = await answer_quality(session, [staff.unit.id])  # type: ignore[list-item]
         chain = await unit_chain(session, staff.unit)
         entries = [r for r in await entries_of(session, [u.id for u in chain]) if r.active]  # type: ignore[misc]
     flash = request.query.get("msg", "")
-    items = []
-    for i, g in enumerate(groups):
-        options = ['<option value="">— chọn mục trả lời —</option>', '<option value="none">Không có mục nào phù hợp'
-                   ' (bot không nên trả lời)</option>']
-        options += [f'<option value="{r.id}"{" selected" if r.id == g.guess_entry_id else ""}>{e(r.question)}'
-                    f'{"" if r.unit_id == staff.unit.id else " (cấp trên)"}</option>' for r in entries]
-        outcomes = ", ".join(OUTCOME_NAMES.get(o, o) for o in sorted(g.outcomes))
-        items.append(
-            f'<section class="review"><p><b>{e(g.sample)}</b></p><p class="muted">{g.count} lần · {e(outcomes)} · '
-            f'lần cuối {vn_time(g.last_at)}</p><form method="post" action="/console/faq/review">{csrf_field(request)}'
-            f'<input type="hidden" name="unit" value="{e(staff.unit.code)}"><input type="hidden" name="normalized" '
-            f'value="{e(g.normalized)}"><label class="f" for="r-entry-{i}">Câu hỏi này thuộc mục</label>'
-            f'<select class="w" id="r-entry-{i}" name="entry">{"".join(options)}</select>'
-            f'<p><label><input type="checkbox" name="add_variant" value="1" checked> Thêm thành cách hỏi khác của mục '
-            f'(xoá tên, số điện thoại trước khi thêm):</label><input class="w" name="variant" value="{e(g.sample)}" '
-            f'aria-label="Cách hỏi sẽ thêm"></p><p><button type="submit">Lưu</button> hoặc <a href="/console/faq/new?'
-            f'{_q(staff)}&{e(urlencode({"q": g.sample, "label": g.normalized}))}">tạo mục mới từ câu hỏi này</a></p>'
-            '</form></section>')
+    items = [_label_form(request, staff, entries, g, f"r-entry-{i}", spot_check=False) for i, g in enumerate(groups)]
+    spot = [_label_form(request, staff, entries, g, f"s-entry-{i}", spot_check=True) for i, g in enumerate(checks)]
     intro = ("Đây là những câu người dân hỏi mà bot chưa trả lời chắc chắn. Chọn mục đúng (có thể thêm câu hỏi thành "
              "cách hỏi khác để lần sau bot trả lời được), hoặc chọn “Không có mục nào phù hợp”. Các câu đã xem "
              "được tải về làm dữ liệu đánh giá: ")
+    spot_intro = ("Những câu bot đã trả lời gần đây. Xác nhận khi bot trả lời đúng mục; nếu sai, chọn mục đúng hoặc "
+                  "“Không có mục nào phù hợp”. Nhờ đó biết được bot trả lời đúng đến đâu.")
     content = ((f'<p class="ok" role="status">{e(flash)}</p>' if flash else "")
                + f'<section><h3>Câu hỏi cần xem — {e(staff.unit.name)}</h3>{_unit_picker(staff, "/console/faq/review")}'
                f'<p>{e(intro)}<a href="/console/faq/labelled?{_q(staff)}">tải về (query,expected_id)</a> — đánh giá '
                'bot bằng <code>coso faq eval</code> với tệp “Tải về kèm mục cấp trên”.</p>'
-               + ("" if groups else "<p>Không còn câu hỏi nào cần xem.</p>") + "</section>" + "".join(items))
+               + ("" if groups else "<p>Không còn câu hỏi nào cần xem.</p>") + "</section>" + "".join(items)
+               + f'<section id="spot-check"><h3>Kiểm tra câu bot đã trả lời</h3><p>{e(spot_intro)}</p>'
+               f'<p id="answer-quality">{e(quality.summary())}</p>'
+               + ("" if checks else "<p>Không có câu trả lời mới nào cần kiểm tra.</p>") + "</section>" + "".join(spot))
     return _frame(request, staff, "Câu hỏi cần xem", content)
 
 

@@ -73,8 +73,9 @@ async def faq_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
-    """Questions not answered (or answered and marked "Chưa đúng ý tôi") that staff have not reviewed."""
-    from handlers.faq_store import OUTCOME_NAMES, review_queue
+    """Questions not answered (or answered and marked "Chưa đúng ý tôi") that staff have not reviewed,
+    then how often the bot's answers were right by the staff's spot checks."""
+    from handlers.faq_store import OUTCOME_NAMES, answer_quality, review_queue
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
@@ -83,6 +84,7 @@ async def faq_gaps(settings: Settings, args: argparse.Namespace) -> int:
             print("Chưa có câu hỏi nào chưa được trả lời / no gaps recorded")
         for g in groups:
             print(f"{g.count}\t{', '.join(OUTCOME_NAMES.get(o, o) for o in sorted(g.outcomes))}\t{g.sample}")
+        print((await answer_quality(session, [unit.id])).summary())
 
     await with_session(settings, run)
     return 0

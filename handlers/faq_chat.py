@@ -20,6 +20,7 @@ from connectors.base import Button, EventKind, Outbound
 from handlers import menu
 from handlers.base import Context
 from handlers.faq.engine import FaqIndex, FaqResult, KbEntry
+from handlers.faq_store import ANSWERED
 from storage.models import FaqEntry, FaqQuery, Unit
 from storage.repo import parse_id, unit_chain
 
@@ -142,7 +143,8 @@ def faq_service(services: dict) -> FaqService:
 
 def _log(ctx: Context, text: str, normalized: str, outcome: str, best_entry_id: int | None = None,
          score: float | None = None) -> None:
-    """A question for staff review (``faq_query``)."""
+    """A question for staff review (``faq_query``): one the bot was unsure of, handed over,
+    rejected, or answered (spot checks, :func:`handlers.faq_store.spot_check_queue`)."""
     ctx.session.add(FaqQuery(unit_id=ctx.unit.id, channel_id=ctx.channel.id, citizen_id=ctx.citizen.id,
                              text=text[:2000], normalized=normalized[:500], outcome=outcome,
                              best_entry_id=best_entry_id, score=score))
@@ -163,6 +165,8 @@ class FaqHandler:
                  parse_id(best.entry.id) if best else None, best.score if best else None)
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500])
         elif result.decision == "answer":
+            best = result.matches[0]
+            _log(ctx, ctx.text, result.normalized, ANSWERED, parse_id(best.entry.id), best.score)
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500],
                           answered=result.matches[0].entry.id)
         return [reply_for(result, ctx.unit.name)]

@@ -8,6 +8,11 @@ their normalised text. Staff label a group with the entry that answers it — op
 the citizen's wording as a new phrasing of that entry — or with "none" (no entry should answer).
 Labelled questions export as an evaluation file (``query,expected_id``) for ``coso faq eval``,
 so a commune can measure the bot on its own citizens' questions.
+
+Spot checks: questions the bot *answered* are logged too (outcome ``answered``), and staff confirm
+or correct the latest of them.  Without them the labelled questions would all be ones the bot was
+unsure of, and neither the bot's real rate of wrong answers (:func:`answer_quality`) nor a refit on
+real traffic could be measured.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
 from storage.repo import unit_chain
 
 REVIEWABLE = ("suggested", "unanswered", "handover", "rejected")  # rejected: "Chưa đúng ý tôi" under an answer
+ANSWERED = "answered"  # the bot answered with ``best_entry_id`` (spot checks)
 OUTCOME_NAMES = {"suggested": "chưa chắc chắn", "unanswered": "chưa trả lời được", "handover": "chuyển cán bộ",
-                 "rejected": "người dân báo câu trả lời chưa đúng"}
+                 "rejected": "người dân báo câu trả lời chưa đúng", ANSWERED: "bot đã trả lời"}
 MAX_QUESTION = 500
 MAX_VARIANT = 500
 MAX_VARIANTS = 50
@@ -260,6 +266,51 @@ async def review_queue(session: AsyncSession, unit_ids: list[int], limit: int = 
         outcomes = {r.outcome for r in rows} - {"chosen"}
         groups.append(ReviewGroup(unit_id, normalized, count, sample, last_at, outcomes, guess))
     return groups
+
+
+async def spot_check_queue(session: AsyncSession, unit_ids: list[int], limit: int = 10) -> list[ReviewGroup]:
+    """The latest questions the bot answered that no one has checked, one per normalised text
+    (``guess_entry_id``: the entry the bot answered with).  Groups with a question the bot was
+    unsure of, or that a citizen rejected, are in :func:`review_queue` instead."""
+    others = func.sum(case((FaqQuery.outcome != ANSWERED, 1), else_=0))
+    stmt = (select(FaqQuery.unit_id, FaqQuery.normalized, func.count(), func.max(FaqQuery.created_at),
+                   func.min(FaqQuery.text), func.max(FaqQuery.best_entry_id))
+            .where(col(FaqQuery.unit_id).in_(unit_ids), col(FaqQuery.review).is_(None))
+            .group_by(FaqQuery.unit_id, FaqQuery.normalized).having(others == 0)
+            .order_by(func.max(FaqQuery.created_at).desc()).limit(limit))
+    return [ReviewGroup(unit_id, normalized, count, sample, last_at, {ANSWERED}, entry_id)
+            for unit_id, normalized, count, last_at, sample, entry_id in (await session.exec(stmt)).all()]
+
+
+@dataclass
+class AnswerQuality:
+    """Staff verdicts on questions the bot answered."""
+
+    checked: int = 0
+    right: int = 0  # the entry staff picked is the one the bot answered with
+    wrong: int = 0  # another entry answers it
+    false: int = 0  # no entry should have answered it
+
+    def summary(self) -> str:
+        if not self.checked:
+            return "Chưa kiểm tra câu trả lời nào của bot."
+        return (f"Đã kiểm tra {self.checked} câu bot trả lời: {self.right} đúng "
+                f"({100 * self.right / self.checked:.0f}%), {self.wrong} trả lời nhầm mục, "
+                f"{self.false} lẽ ra không nên trả lời.")
+
+
+async def answer_quality(session: AsyncSession, unit_ids: list[int]) -> AnswerQuality:
+    """How often the bot's answers were right, by the staff's spot checks (and their labels of
+    answers citizens rejected)."""
+    verdict = case((FaqQuery.review == "none", "false"),
+                   (FaqQuery.reviewed_entry_id == FaqQuery.best_entry_id, "right"), else_="wrong")
+    stmt = (select(verdict, func.count())
+            .where(col(FaqQuery.unit_id).in_(unit_ids), FaqQuery.outcome == ANSWERED,
+                   col(FaqQuery.review).is_not(None))
+            .group_by(verdict))
+    counts = dict((await session.exec(stmt)).all())
+    right, wrong, false = counts.get("right", 0), counts.get("wrong", 0), counts.get("false", 0)
+    return AnswerQuality(right + wrong + false, right, wrong, false)
 
 
 async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, actor: str,

@@ -181,7 +181,8 @@ class FaqEntry(SQLModel, table=True):
 
 
 class FaqQuery(SQLModel, table=True):
-    """Questions answered with low confidence or not at all, and handovers to staff."""
+    """Citizens' questions as the bot handled them: answered, answered with low confidence or not at
+    all, handed over to staff, or rejected by the citizen; kept for staff review and spot checks."""
 
     __tablename__ = "faq_query"
 
@@ -192,7 +193,8 @@ class FaqQuery(SQLModel, table=True):
     message_id: int | None = Field(default=None)
     text: str = Field(sa_column=Column(Text, nullable=False))
     normalized: str = Field(default="", max_length=500, index=True)
-    outcome: str = Field(max_length=16)  # suggested | unanswered | handover | chosen (a suggestion picked) | rejected
+    # answered | suggested | unanswered | handover | chosen (a suggestion picked) | rejected
+    outcome: str = Field(max_length=16)
     best_entry_id: int | None = Field(default=None)
     score: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -276,7 +276,7 @@ async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
     assert "đã được chuyển tới cán bộ" in handed["text"]
     async with hub.hub.sessions() as s:
         outcomes = sorted(q.outcome for q in (await s.exec(select(FaqQuery))).all())
-    assert outcomes == ["handover", "rejected"]
+    assert outcomes == ["answered", "handover", "rejected"]
 
     await login(hub, "canbo", "mk-canbo-1")
     page = await (await hub.client.get("/console/faq/review")).text()
@@ -289,6 +289,55 @@ async def test_not_what_i_asked_offers_others_and_reaches_review(hub):
     fresh = Chat(hub.client)
     reply = (await fresh.say(payload="#faq:wrong"))[-1]
     assert reply["text"] == "Bạn hãy gõ câu hỏi của mình, cán bộ sẽ trả lời bạn tại đây."
+
+
+async def test_answered_questions_are_spot_checked_and_measure_the_bot(hub):
+    chat = Chat(hub.client)
+    for question in ("lam giay khai sinh cho con can gi", "dang ky ket hon o dau", "lam giay khai sinh cho con can gi"):
+        reply = (await chat.say(question))[-1]
+        assert reply["text"].startswith("📌 "), reply  # answered
+    async with hub.hub.sessions() as s:
+        answered = (await s.exec(select(FaqQuery).where(FaqQuery.outcome == "answered"))).all()
+    assert len(answered) == 3 and all(q.best_entry_id and q.score for q in answered)
+    birth = next(q for q in answered if "khai sinh" in q.text)
+
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    overview = await (await hub.client.get("/console")).text()
+    assert "0 câu hỏi người dân chưa được bot trả lời chắc chắn" in overview  # answers are no gaps
+    assert "Chưa kiểm tra câu trả lời nào của bot." in overview
+    page = await (await hub.client.get("/console/faq/review")).text()
+    assert "Không còn câu hỏi nào cần xem." in page
+    spot = page.split('id="spot-check"')[1]
+    assert "lam giay khai sinh cho con can gi" in spot and "dang ky ket hon o dau" in spot and "2 lần" in spot
+    assert re.search(rf'<option value="{birth.best_entry_id}" selected>', spot)  # the bot's answer preselected
+
+    # Confirm one answer; the other was wrong: no entry should have answered it.
+    for normalized, choice in ((birth.normalized, str(birth.best_entry_id)),
+                               (next(q.normalized for q in answered if q is not birth and "ket hon" in q.text), "none")):
+        resp = await hub.client.post("/console/faq/review", data={
+            "csrf": csrf, "unit": DEMO_COMMUNE, "normalized": normalized, "entry": choice})
+        assert resp.status == 200
+    page = await (await hub.client.get("/console/faq/review")).text()
+    assert "Không có câu trả lời mới nào cần kiểm tra." in page
+    assert "Đã kiểm tra 3 câu bot trả lời: 2 đúng (67%), 0 trả lời nhầm mục, 1 lẽ ra không nên trả lời." in page
+    # another commune's staff see none of it
+    await login(hub, "canbo-khac", "mk-khac-1")
+    other = await (await hub.client.get("/console/faq/review")).text()
+    assert "Chưa kiểm tra câu trả lời nào của bot." in other and "khai sinh" not in other
+
+    # the checked answers join the labelled cases
+    await login(hub, "canbo", "mk-canbo-1")
+    cases = (await (await hub.client.get("/console/faq/labelled")).read()).decode("utf-8-sig")
+    by_query = {r["query"]: r["expected_id"] for r in csv.DictReader(io.StringIO(cases))}
+    target = await entry_by_id(hub, birth.best_entry_id)
+    assert by_query == {"lam giay khai sinh cho con can gi": target.ext_id, "dang ky ket hon o dau": ""}
+
+
+async def entry_by_id(h, entry_id: int | None) -> FaqEntry:
+    async with h.hub.sessions() as s:
+        row = await s.get(FaqEntry, entry_id)
+    assert row is not None
+    return row
 
 
 async def test_new_entry_from_a_reviewed_question_labels_it(hub):

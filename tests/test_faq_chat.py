@@ -76,6 +76,7 @@ async def test_out_of_scope_then_handover_to_staff(demo, tmp_path):
     assert "giá vàng hôm nay bao nhiêu vậy" in out
     gaps = await _coso(demo, "faq", "gaps", "--unit", DEMO_COMMUNE)
     assert "giá vàng" in gaps and "chưa trả lời được" in gaps
+    assert "Chưa kiểm tra câu trả lời nào của bot." in gaps
 
 
 async def test_suggestion_buttons_answer_the_chosen_entry(demo):
