@@ -139,3 +139,14 @@ async def test_console_faq_edit_try_and_review_in_browser(demo, browser):
         entry = (await s.exec(select(FaqEntry).where(FaqEntry.question == "Lịch tiêm phòng dại cho chó mèo?"))).one()
     assert entry.variants == ["lich tiem phong dai cho cho o dau"]
     await page.screenshot(path=os.environ.get("COSO_CONSOLE_SCREENSHOT", "/tmp/coso-console-faq.png"), full_page=True)
+
+    # An answer the bot gave with the new entry waits for a spot check; staff confirm it.
+    async with session_scope(demo.hub.sessions) as s:
+        s.add(FaqQuery(unit_id=commune.id, text="bao gio tiem dai cho cho", normalized="bao gio tiem dai cho",
+                       outcome="answered", best_entry_id=entry.id, score=0.93))
+    await page.reload()
+    await page.get_by_text("bao gio tiem dai cho cho").wait_for()
+    assert await page.get_by_label("Mục đúng cho câu hỏi này").input_value() == str(entry.id)  # the bot's answer
+    await page.get_by_role("button", name="Xác nhận").click()
+    await page.get_by_text("Không có câu trả lời mới nào cần kiểm tra.").wait_for()
+    assert "1 đúng (100%)" in await page.locator("#answer-quality").inner_text()
