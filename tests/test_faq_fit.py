@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 
@@ -109,3 +110,88 @@ def test_fit_cli_on_small_sets(tmp_path, capsys):
     assert fit.main(["--set", f"a={kb},{cases}", "--set", f"b={kb},{cases}", "--no-rerank"]) == 0
     out = capsys.readouterr().out
     assert "leave one knowledge base out" in out and "a " in out and "final models on a, b" in out
+
+
+def _small_set(tmp_path, name: str) -> str:
+    kb = tmp_path / f"{name}_kb.csv"
+    kb.write_text(
+        "id,question,variants,answer\n"
+        "ks,Đăng ký khai sinh,Làm giấy khai sinh cho con,Nộp tại UBND xã.\n"
+        "kh,Đăng ký kết hôn,Làm giấy kết hôn,Hai bên nộp tại UBND xã.\n"
+        "kt,Đăng ký khai tử,Báo tử cho người mất,Người thân nộp tại UBND xã.\n",
+        encoding="utf-8",
+    )
+    cases = tmp_path / f"{name}_cases.csv"
+    rows = ["query,expected_id"]
+    for q, e in [("lam giay khai sinh", "ks"), ("con moi sinh lam giay gi", "ks"), ("dang ky ket hon", "kh"),
+                 ("cuoi vo can giay gi", "kh"), ("bo em mat roi bao tu", "kt"), ("khai tu o dau", "kt"),
+                 ("gia vang hom nay", ""), ("bong da toi nay", "")] * 3:
+        rows.append(f"{q},{e}")
+    cases.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return f"{name}={kb},{cases}"
+
+
+def test_fit_cli_parallel_folds_match_serial_and_write_oof(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(fit, "TREES", 5)
+    monkeypatch.setattr(fit, "RERANK_TREES", 5)
+    sets = [arg for name in "abc" for arg in ("--set", _small_set(tmp_path, name))]
+    assert fit.main(sets) == 0
+    serial = capsys.readouterr().out
+    oof = tmp_path / "oof.csv"
+    assert fit.main([*sets, "--jobs", "2", "--oof", str(oof)]) == 0
+    parallel = capsys.readouterr().out
+    assert serial.splitlines()[:4] == parallel.splitlines()[:4]  # same threshold and per-set figures
+    rows = list(csv.DictReader(oof.open(encoding="utf-8")))
+    assert len(rows) == 3 * 24 and {r["set"] for r in rows} == {"a", "b", "c"}
+    answered = [r for r in rows if r["answered"] == "1"]
+    assert answered and all(r["top_id"] for r in answered)
+    assert all(r["correct"] == str(int(r["top_id"] == r["expected_id"])) for r in rows if r["top_id"] and r["expected_id"])
+
+
+def test_stacked_samples_rerank_each_base_without_it(monkeypatch):
+    data = {name: fit.cases_for(None, fit.EVAL_SETS["starter"][1]) for name in "abcd"}
+    for cases in data.values():
+        del cases[40:]
+    owner = {id(c): name for name, cases in data.items() for c in cases}
+    seen: list[set[str]] = []
+    real = fit.fit_reranker
+
+    def recording(cases, *args):
+        seen.append({owner[id(c)] for c in cases})
+        return real(cases, *args)
+
+    monkeypatch.setattr(fit, "fit_reranker", recording)
+    monkeypatch.setattr(fit, "RERANK_TREES", 0)
+    monkeypatch.setattr(fit, "STACK_FOLDS", 2)
+    out = fit.stacked_samples(data, list("abcd"), Reranker())
+    assert len(out) == 4 * 40
+    assert seen == [{"b", "d"}, {"a", "c"}]  # bases a, c reranked without them, then b, d
+
+
+def test_query_prior_learns_words_of_questions_no_entry_answers(tmp_path):
+    idx = FaqIndex.build(load_starter_kb())
+    cases = []
+    for q, e in [("gia vang hom nay bao nhieu", ""), ("quan an nao ngon gan day", ""), ("gia xang hom nay", ""),
+                 ("tiem nao ban dien thoai re", ""), ("lam giay khai sinh o dau", "ht-khaisinh"),
+                 ("dang ky ket hon can gi", "ht-kethon"), ("lam cccd cho con", "cc-landau"),
+                 ("khai tu cho ba", "ht-khaitu")] * 3:
+        content, _, _ = idx._analyse_query(q)
+        cases.append(fit.Case(q, e, idx, content, idx._rank(content)))
+    prior = fit.fit_query_prior(cases)
+    assert prior.weights["gia"] > 1.0 and prior.weights["lam"] < -1.0 and prior.bias == 0.0
+    assert prior.log_odds(["gia", "vang"]) > 2.0 > -2.0 > prior.log_odds(["lam", "giay", "khaisinh"])
+    assert fit.QueryPrior().log_odds(["gia", "vang"]) == 0.0  # not fitted: no opinion
+    # stored with the model and read back
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"query_prior": {"bias": prior.bias, "weights": prior.weights}}), encoding="utf-8")
+    assert decision.load_query_prior(path) == prior
+    assert decision.load_query_prior(tmp_path / "missing.json") == decision.QueryPrior()
+
+
+def test_shipped_model_uses_the_query_prior():
+    assert decision.QUERY_PRIOR.weights and "query_prior" in decision.MODEL.weights
+    idx = FaqIndex.build(load_starter_kb())
+    for q, sign in (("quán nào bán bún bò ngon nhất xã", 1), ("làm giấy khai sinh cho con cần gì", -1)):
+        content, _, _ = idx._analyse_query(q)
+        f = idx.features(q, content, idx._rerank(q, content, idx._rank(content)))
+        assert f["query_prior"] * sign > 0, (q, f["query_prior"])

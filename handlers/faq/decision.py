@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "RERANKER",
-    "RERANK_DEPTH", "Reranker", "load_model",
+    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior",
+    "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior",
 ]
 
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
@@ -38,7 +38,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
 FEATURES: tuple[str, ...] = (
     "s1", "margin", "post_logit", "lm_ratio", "held", "entry_cov", "answer_only", "other", "unknown",
     "n_words", "rare", "concept_held", "concept_missing", "anchor", "near", "cue", "private",
-    "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict", "absent",
+    "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict", "absent", "query_prior",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
 
@@ -100,6 +100,25 @@ class Reranker:
         return out
 
 
+@dataclass(frozen=True)
+class QueryPrior:
+    """How likely a question is one that no entry answers, from its words alone (log-odds).
+
+    Naive Bayes over the question's analysed words and word pairs, counted on the training sets'
+    questions: "nào tốt", "giá vàng", "xổ số", "cách nấu" are asked of communes that cannot answer
+    them, whatever the knowledge base.  A feature of the decision model, which learns how far to
+    trust it; fitted by :func:`handlers.faq.fit.fit_query_prior`."""
+
+    weights: dict[str, float] = field(default_factory=dict)  # word or "word_word" -> log-ratio
+    bias: float = 0.0
+
+    def log_odds(self, plains: list[str]) -> float:
+        if not self.weights:
+            return 0.0
+        terms = set(plains) | {a + "_" + b for a, b in zip(plains, plains[1:], strict=False)}
+        return max(-10.0, min(10.0, self.bias + sum(self.weights.get(t, 0.0) for t in sorted(terms))))
+
+
 def _scale(raw: dict) -> dict[str, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in raw.items()}
 
@@ -117,4 +136,14 @@ def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker |
     return rule, (Reranker(rr["weights"], _scale(rr["scale"]), tuple(rr.get("trees", ()))) if rr else None)
 
 
+def load_query_prior(path: Path = MODEL_PATH) -> QueryPrior:
+    """The shipped :class:`QueryPrior` (empty, so always 0, when not fitted)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")).get("query_prior")
+    except FileNotFoundError:
+        data = None
+    return QueryPrior(data["weights"], data["bias"]) if data else QueryPrior()
+
+
 MODEL, RERANKER = load_model()
+QUERY_PRIOR = load_query_prior()

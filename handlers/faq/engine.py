@@ -244,6 +244,7 @@ class FaqIndex:
         self.thresholds = Thresholds()
         self.rule: cal.Rule | cal.PosteriorRule | dec.LogisticRule = dec.MODEL or cal.POSTERIOR
         self.reranker: dec.Reranker | None = dec.RERANKER
+        self.query_prior: dec.QueryPrior = dec.QUERY_PRIOR
         self.calibration: dict = {}
         self._idf: dict[str, float] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
@@ -1085,7 +1086,8 @@ class FaqIndex:
         concepts = self._domain_concepts(content)
         missing = sum(1 for c in concepts if not tc.get(c, 0))
         words = {t.plain for t in content if t.plain not in nz.FUNCTION}
-        foreign = nz.private_intents(nz.analyse_raw(query)) - self._entry_intents[k1]
+        raw = nz.analyse_raw(query)
+        foreign = nz.private_intents(raw) - self._entry_intents[k1]
         p = min(max(posterior, 1e-4), 1 - 1e-4)
         rp = min(max(rk.rank_prob, 1e-4), 1 - 1e-4)
         return {
@@ -1117,6 +1119,8 @@ class FaqIndex:
             "answer_sim": self._answer_sim(content, k1),
             "rank_logit": math.log(rp / (1 - rp)),
             "rank_margin": min(10.0, rk.rank_margin),
+            # words that questions no entry answers use ("nào tốt", "giá vàng"), on any base
+            "query_prior": self.query_prior.log_odds([t.plain for t in raw]),
         }
 
     def _anchored(self, content: list[nz.Tok], ranked: list[tuple[float, int]], posterior: float) -> bool:

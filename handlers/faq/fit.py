@@ -1,6 +1,6 @@
 """Fit the FAQ reranker and answer/no-answer model (:mod:`decision`) on labelled evaluation sets.
 
-``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--unseen] [--write]``
+``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--unseen] [--write] [--jobs N]``
 
 Every set is a knowledge base with its own cases (``query,expected_id``); by default the project's
 training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries once; then
@@ -9,7 +9,11 @@ training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries o
   its softmax loss) learns which candidate is the expected entry;
 * the decision model (a logistic regression plus boosted trees) learns, from the reranked top
   candidate's features (:meth:`engine.FaqIndex.features`), whether it is the expected entry
-  (label 0: another entry, or a question with no answer).  Its threshold is the lowest that keeps
+  (label 0: another entry, or a question with no answer).  One of its features is the query
+  prior (:class:`decision.QueryPrior`, naive Bayes over the question's words: "nào tốt", "giá
+  vàng" are asked of communes that cannot answer them).  It is fitted on cases reranked and
+  scored by a reranker and a prior that did not see their base (:func:`stacked_samples`), as a
+  new base will be.  Its threshold is the lowest that keeps
   false and wrong answers within FALSE_BUDGET and WRONG_BUDGET on *out-of-fold* probabilities:
   every training case scored by the models fitted without its knowledge base (in-sample
   probabilities are over-confident and would answer too much on a new base).
@@ -24,14 +28,17 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import csv
 import json
 import math
+import multiprocessing
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import normalize as nz
-from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, Reranker
+from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, QueryPrior, Reranker
 from .engine import FaqIndex, Ranking
 from .evaluate import read_cases
 from .kb_io import load_starter_kb, read_kb
@@ -65,6 +72,8 @@ RERANK_TREES = 80  # ... and on top of the reranker's conditional logit
 TREE_RATE = 0.3
 TREE_L2 = 5.0
 TREE_MIN_LEAF = 30
+TREE_DEPTH = 2
+STACK_FOLDS = 5  # > 0: fit the decision on out-of-fold reranker outputs (stacked_samples)
 FALSE_BUDGET = 0.04
 WRONG_BUDGET = 0.025
 
@@ -85,6 +94,7 @@ class Sample:
     features: dict[str, float] | None  # None: never answered
     label: int  # 1 = the top candidate is the expected entry
     answerable: bool
+    top: str = ""  # the reranked top candidate's id
 
 
 def cases_for(kb_path: Path | None, cases_path: Path) -> list[Case]:
@@ -110,8 +120,8 @@ def cases_for(kb_path: Path | None, cases_path: Path) -> list[Case]:
     return out
 
 
-def samples(cases: list[Case], reranker: Reranker | None) -> list[Sample]:
-    """Decision samples after reranking with ``reranker``."""
+def samples(cases: list[Case], reranker: Reranker | None, prior: QueryPrior | None = None) -> list[Sample]:
+    """Decision samples after reranking with ``reranker`` (``prior``: the query prior; none: 0)."""
     out = []
     for c in cases:
         if c.ranking is None:
@@ -119,11 +129,57 @@ def samples(cases: list[Case], reranker: Reranker | None) -> list[Sample]:
             continue
         idx = c.index
         idx.reranker = reranker
+        idx.query_prior = prior or QueryPrior()
         rk = idx._rerank(c.query, c.content, c.ranking)
         top = idx.entries[rk.ranked[0][1]].id
         f = idx.features(c.query, c.content, rk)
-        out.append(Sample(f, int(bool(c.expected) and top == c.expected), bool(c.expected)))
+        out.append(Sample(f, int(bool(c.expected) and top == c.expected), bool(c.expected), top))
     return out
+
+
+def stacked_samples(
+    data: dict[str, list[Case]], names: list[str], reranker: Reranker | None, prior: QueryPrior | None = None
+) -> list[Sample]:
+    """Decision samples for fitting: each base's cases reranked by a reranker, and scored by a query
+    prior, fitted without it (STACK_FOLDS groups of bases), so the decision learns how far to trust
+    them on a base they have not seen -- fitted on the base itself they are over-confident.
+    STACK_FOLDS = 0: ``reranker`` and ``prior`` as given."""
+    if not STACK_FOLDS or len(names) <= STACK_FOLDS:
+        return samples([c for n in names for c in data[n]], reranker, prior)
+    out: list[Sample] = []
+    for k in range(STACK_FOLDS):
+        held = names[k::STACK_FOLDS]
+        rest = [c for n in names if n not in held for c in data[n]]
+        rr = fit_reranker(rest) if reranker is not None else None
+        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest) if prior is not None else None)
+    return out
+
+
+def fit_query_prior(cases: list[Case], min_count: int = 3, min_weight: float = 0.2) -> QueryPrior:
+    """Naive Bayes log-ratios (no answer against answerable) of the words and word pairs of the
+    questions that reach the decision; words seen fewer than ``min_count`` times or weighing less
+    than ``min_weight`` are left out."""
+    pos: Counter[str] = Counter()
+    neg: Counter[str] = Counter()
+    for c in cases:
+        if c.ranking is None:
+            continue
+        plains = [t.plain for t in nz.analyse_raw(c.query)]
+        terms = set(plains) | {a + "_" + b for a, b in zip(plains, plains[1:], strict=False)}
+        (pos if c.expected else neg).update(terms)
+    npos = sum(1 for c in cases if c.ranking is not None and c.expected)
+    nneg = sum(1 for c in cases if c.ranking is not None and not c.expected)
+    if not npos or not nneg:
+        return QueryPrior()
+    weights = {}
+    for t in sorted(set(pos) | set(neg)):
+        a, b = pos[t], neg[t]
+        if a + b < min_count:
+            continue
+        w = math.log((b + 0.5) / (nneg + 1)) - math.log((a + 0.5) / (npos + 1))
+        if abs(w) >= min_weight:
+            weights[t] = round(w, 4)
+    return QueryPrior(weights, math.log(nneg / npos))
 
 
 def _standardise(rows: list[dict[str, float]], names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
@@ -279,7 +335,7 @@ def grow_trees(
     grad: Callable[[list[float]], tuple[list[float], list[float]]],
     rounds: int,
 ) -> list[dict]:
-    """Gradient boosting of depth-2 regression trees (Newton leaves) from the scores ``z``;
+    """Gradient boosting of regression trees of depth TREE_DEPTH (Newton leaves) from the scores ``z``;
     ``grad`` gives the loss's gradients and hessians at the current scores.  Splits are searched
     on 16 quantile bins per feature (histograms of gradients)."""
     from .decision import tree_value
@@ -326,20 +382,18 @@ def grow_trees(
         right = [i for i in idx if bins[n][i] > k]
         return n, cuts[n][k], left, right
 
+    def grow(idx: list[int], g: list[float], h: list[float], depth: int) -> dict:
+        sub = split(idx, g, h) if depth else None
+        if sub is None:
+            return leaf(idx, g, h)
+        n, t, left, right = sub
+        return {"f": n, "t": t, "l": grow(left, g, h, depth - 1), "r": grow(right, g, h, depth - 1)}
+
     for _ in range(rounds):
         g, h = grad(z)
-        top = split(list(range(len(rows))), g, h)
-        if top is None:
+        node = grow(list(range(len(rows))), g, h, TREE_DEPTH)
+        if "v" in node:
             break
-        n, t, left, right = top
-        node: dict = {"f": n, "t": t}
-        for side, idx in (("l", left), ("r", right)):
-            sub = split(idx, g, h)
-            if sub is None:
-                node[side] = leaf(idx, g, h)
-            else:
-                n2, t2, l2, r2 = sub
-                node[side] = {"f": n2, "t": t2, "l": leaf(l2, g, h), "r": leaf(r2, g, h)}
         trees.append(node)
         z = [v + tree_value(node, f) for v, f in zip(z, rows, strict=True)]
     return trees
@@ -393,6 +447,47 @@ def threshold_for(scored: list[tuple[float, Sample]], samples: list[Sample]) -> 
     return best
 
 
+@dataclass
+class Models:
+    reranker: Reranker | None
+    prior: QueryPrior
+    rule: LogisticRule
+
+
+def fit_models(data: dict[str, list[Case]], names: list[str], no_rerank: bool = False) -> Models:
+    """The reranker, the query prior and the decision model fitted on the sets ``names``."""
+    train = [c for n in names for c in data[n]]
+    rr = None if no_rerank else fit_reranker(train)
+    prior = fit_query_prior(train)
+    return Models(rr, prior, fit_decision(stacked_samples(data, names, rr, prior)))
+
+
+_FOLD_DATA: tuple[dict[str, list[Case]], list[str], bool] | None = None  # set by main for _fold
+
+
+def _fold(name: str) -> tuple[list[Sample], list[float]]:
+    """Leave-one-out fold: the set's samples and probabilities from models fitted without it."""
+    assert _FOLD_DATA is not None
+    data, train_names, no_rerank = _FOLD_DATA
+    m = fit_models(data, [n for n in train_names if n != name], no_rerank)
+    test = samples(data[name], m.reranker, m.prior)
+    return test, [m.rule.probability(s.features) if s.features is not None else 0.0 for s in test]
+
+
+def write_oof(
+    path: Path, data: dict[str, list[Case]], folds: dict[str, tuple[list[Sample], list[float]]], threshold: float
+) -> None:
+    """Every case's leave-one-out result, for error analysis: which entry the models fitted without
+    its base put first, with what probability, and whether it would be answered."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["set", "query", "expected_id", "top_id", "probability", "answered", "correct"])
+        for name, (test, probs) in folds.items():
+            for case, s, p in zip(data[name], test, probs, strict=True):
+                answered = s.features is not None and p >= threshold
+                out.writerow([name, case.query, case.expected, s.top, f"{p:.4f}", int(answered), s.label])
+
+
 def _parse_set(text: str) -> tuple[str, tuple[Path | None, Path]]:
     name, _, paths = text.partition("=")
     kb, _, cases = paths.partition(",")
@@ -409,27 +504,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-rerank", action="store_true", help="fit the decision model only")
     ap.add_argument("--unseen", action="store_true", help=f"also measure the final models on {', '.join(UNSEEN_SETS)}")
     ap.add_argument("--write", action="store_true", help=f"store the final models in {MODEL_PATH.name}")
+    ap.add_argument("--jobs", type=int, default=1, help="processes for the leave-one-out folds (fork)")
+    ap.add_argument("--oof", type=Path, help="write every case's out-of-fold top entry and probability (CSV)")
     args = ap.parse_args(argv)
     sets = dict(_parse_set(s) for s in args.set) or dict(DEFAULT_SETS)
     data = {name: cases_for(kb, cases) for name, (kb, cases) in sets.items()}
     train_names = [n for n in data if n not in args.holdout]
 
-    def models(names: list[str]) -> tuple[Reranker | None, LogisticRule]:
-        train = [c for n in names for c in data[n]]
-        rr = None if args.no_rerank else fit_reranker(train)
-        return rr, fit_decision(samples(train, rr))
-
     # Leave one knowledge base out: every training case is scored by models that never saw its
     # base.  These out-of-fold probabilities set the final threshold (the in-sample ones are
     # over-confident, so a threshold chosen on them answers too much on a new base).
-    folds: dict[str, tuple[list[Sample], list[float]]] = {}
-    for name in data:
-        rr, rule = models([n for n in train_names if n != name])
-        test = samples(data[name], rr)
-        probs = [rule.probability(s.features) if s.features is not None else 0.0 for s in test]
-        folds[name] = (test, probs)
+    global _FOLD_DATA
+    _FOLD_DATA = (data, train_names, args.no_rerank)
+    if args.jobs > 1:
+        # forked workers inherit the ranked cases (indexes cannot be pickled); each returns samples
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            folds = dict(zip(data, pool.map(_fold, list(data)), strict=True))
+    else:
+        folds = {name: _fold(name) for name in data}
     oof = [(p, s) for n in train_names for s, p in zip(folds[n][0], folds[n][1], strict=True) if s.features is not None]
     threshold = threshold_for(oof, [s for n in train_names for s in folds[n][0]])
+    if args.oof:
+        write_oof(args.oof, data, folds, threshold)
     print(f"leave one knowledge base out (models fitted on the other training sets, threshold {threshold:.3f}):")
     for name, (test, probs) in folds.items():
         m = metrics(LogisticRule(threshold=threshold), test, probs)
@@ -437,13 +533,14 @@ def main(argv: list[str] | None = None) -> int:
         tag = " (held out)" if name in args.holdout else ""
         print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}"
               f"  ranking ceiling {ceiling:.3f}{tag}")
-    rr, final = models(train_names)
+    fitted = fit_models(data, train_names, args.no_rerank)
+    rr, prior, final = fitted.reranker, fitted.prior, fitted.rule
     final = LogisticRule(final.weights, final.bias, threshold, final.scale, final.trees)
     print("final models on", ", ".join(train_names), f"threshold {final.threshold:.3f}")
     if args.unseen:
         print("sets never used for fitting (final models):")
         for name in UNSEEN_SETS:
-            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr))
+            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr, prior))
             print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}")
     if rr is not None:
         print("  reranker:", ", ".join(f"{n} {w:+.2f}" for n, w in rr.weights.items()))
@@ -456,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         if rr is not None:
             doc["reranker"] = {"weights": rr.weights, "scale": rr.scale, "trees": list(rr.trees)}
+        doc["query_prior"] = {"bias": prior.bias, "weights": prior.weights}
         MODEL_PATH.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         print("written", MODEL_PATH)
     return 0
