@@ -91,27 +91,6 @@ def test_shipped_model_features_are_complete_and_bounded():
     assert idx.ask("giá vàng hôm nay").decision != "answer"
 
 
-def test_fit_cli_on_small_sets(tmp_path, capsys):
-    kb = tmp_path / "kb.csv"
-    kb.write_text(
-        "id,question,variants,answer\n"
-        "ks,Đăng ký khai sinh,Làm giấy khai sinh cho con,Nộp tại UBND xã.\n"
-        "kh,Đăng ký kết hôn,Làm giấy kết hôn,Hai bên nộp tại UBND xã.\n"
-        "kt,Đăng ký khai tử,Báo tử cho người mất,Người thân nộp tại UBND xã.\n",
-        encoding="utf-8",
-    )
-    cases = tmp_path / "cases.csv"
-    rows = ["query,expected_id"]
-    for q, e in [("lam giay khai sinh", "ks"), ("con moi sinh lam giay gi", "ks"), ("dang ky ket hon", "kh"),
-                 ("cuoi vo can giay gi", "kh"), ("bo em mat roi bao tu", "kt"), ("khai tu o dau", "kt"),
-                 ("gia vang hom nay", ""), ("bong da toi nay", ""), ("cam on ad", "")] * 4:
-        rows.append(f"{q},{e}")
-    cases.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert fit.main(["--set", f"a={kb},{cases}", "--set", f"b={kb},{cases}", "--no-rerank"]) == 0
-    out = capsys.readouterr().out
-    assert "leave one knowledge base out" in out and "a " in out and "final models on a, b" in out
-
-
 def _small_set(tmp_path, name: str) -> str:
     kb = tmp_path / f"{name}_kb.csv"
     kb.write_text(
@@ -125,10 +104,16 @@ def _small_set(tmp_path, name: str) -> str:
     rows = ["query,expected_id"]
     for q, e in [("lam giay khai sinh", "ks"), ("con moi sinh lam giay gi", "ks"), ("dang ky ket hon", "kh"),
                  ("cuoi vo can giay gi", "kh"), ("bo em mat roi bao tu", "kt"), ("khai tu o dau", "kt"),
-                 ("gia vang hom nay", ""), ("bong da toi nay", "")] * 3:
+                 ("gia vang hom nay", ""), ("bong da toi nay", ""), ("cam on ad", "")] * 3:
         rows.append(f"{q},{e}")
     cases.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return f"{name}={kb},{cases}"
+
+
+def test_fit_cli_on_small_sets(tmp_path, capsys):
+    assert fit.main(["--set", _small_set(tmp_path, "a"), "--set", _small_set(tmp_path, "b"), "--no-rerank"]) == 0
+    out = capsys.readouterr().out
+    assert "leave one knowledge base out" in out and "a " in out and "final models on a, b" in out
 
 
 def test_fit_cli_parallel_folds_match_serial_and_write_oof(tmp_path, capsys, monkeypatch):
@@ -142,7 +127,7 @@ def test_fit_cli_parallel_folds_match_serial_and_write_oof(tmp_path, capsys, mon
     parallel = capsys.readouterr().out
     assert serial.splitlines()[:4] == parallel.splitlines()[:4]  # same threshold and per-set figures
     rows = list(csv.DictReader(oof.open(encoding="utf-8")))
-    assert len(rows) == 3 * 24 and {r["set"] for r in rows} == {"a", "b", "c"}
+    assert len(rows) == 3 * 27 and {r["set"] for r in rows} == {"a", "b", "c"}
     answered = [r for r in rows if r["answered"] == "1"]
     assert answered and all(r["top_id"] for r in answered)
     assert all(r["correct"] == str(int(r["top_id"] == r["expected_id"])) for r in rows if r["top_id"] and r["expected_id"])
@@ -188,10 +173,33 @@ def test_query_prior_learns_words_of_questions_no_entry_answers(tmp_path):
     assert decision.load_query_prior(tmp_path / "missing.json") == decision.QueryPrior()
 
 
-def test_shipped_model_uses_the_query_prior():
+def test_shipped_model_uses_the_query_prior_and_word_links():
     assert decision.QUERY_PRIOR.weights and "query_prior" in decision.MODEL.weights
+    assert decision.WORD_LINKS.links and "links_unexplained" in decision.MODEL.weights
     idx = FaqIndex.build(load_starter_kb())
     for q, sign in (("quán nào bán bún bò ngon nhất xã", 1), ("làm giấy khai sinh cho con cần gì", -1)):
         content, _, _ = idx._analyse_query(q)
         f = idx.features(q, content, idx._rerank(q, content, idx._rank(content)))
         assert f["query_prior"] * sign > 0, (q, f["query_prior"])
+
+
+def test_word_links_explain_the_words_an_entry_lacks(tmp_path):
+    idx = FaqIndex.build(load_starter_kb())
+    cases = []
+    for q, e in [("hai dua tinh cuoi can giay gi", "ht-kethon"), ("cuoi vo can lam giay gi", "ht-kethon"),
+                 ("sap cuoi thi dang ky o dau", "ht-kethon"), ("vo moi de lam giay cho be", "ht-khaisinh"),
+                 ("de con xong lam giay gi", "ht-khaisinh"), ("gia vang hom nay", "")] * 2:
+        content, _, _ = idx._analyse_query(q)
+        cases.append(fit.Case(q, e, idx, content, idx._rank(content)))
+    links = fit.fit_word_links(cases)
+    assert links.links["cuoi"]["kethon"] > 0.5 and "kethon" not in links.links.get("de", {})
+    marriage = {t for t in idx._tcounts[next(k for k, x in enumerate(idx.entries) if x.id == "ht-kethon")]
+                if " " not in t}
+    linked = links.features({"cuoi", "kethon"}, marriage)  # "cưới" is how citizens say "kết hôn"
+    assert linked == (links.links["cuoi"]["kethon"], 0.5 if links.links["cuoi"]["kethon"] < 1.0 else 0.0)
+    assert links.features({"sodo", "kethon"}, marriage) == (0.0, 0.5)  # nothing links "sổ đỏ" to marriage
+    assert links.features({"kethon"}, marriage) == (0.0, 0.0)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"word_links": links.links}), encoding="utf-8")
+    assert decision.load_word_links(path) == links
+    assert decision.load_word_links(tmp_path / "missing.json") == decision.WordLinks()

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior",
-    "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior",
+    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior", "WORD_LINKS", "WordLinks",
+    "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior", "load_word_links",
 ]
 
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
@@ -39,6 +39,7 @@ FEATURES: tuple[str, ...] = (
     "s1", "margin", "post_logit", "lm_ratio", "held", "entry_cov", "answer_only", "other", "unknown",
     "n_words", "rare", "concept_held", "concept_missing", "anchor", "near", "cue", "private",
     "rank_logit", "rank_margin", "char_sim", "answer_sim", "accent_conflict", "absent", "query_prior",
+    "links_mean", "links_unexplained",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
 
@@ -119,6 +120,32 @@ class QueryPrior:
         return max(-10.0, min(10.0, self.bias + sum(self.weights.get(t, 0.0) for t in sorted(terms))))
 
 
+@dataclass(frozen=True)
+class WordLinks:
+    """Words citizens use for what an entry's phrasings say in other words, learnt across bases.
+
+    For a question word the top entry lacks, the strongest link (pointwise mutual information,
+    counted on the training sets' answerable questions against their entries' words) to a word the
+    entry has: "cưới" → "kethon", "đẻ" → "khaisinh", "trọ" → "tamtru".  A question whose other
+    words the entry explains is a paraphrase; one whose other words nothing links to is more often a
+    near-miss ("sổ đỏ bị mất" against "Bị mất căn cước").  Fitted by
+    :func:`handlers.faq.fit.fit_word_links`."""
+
+    links: dict[str, dict[str, float]] = field(default_factory=dict)  # question word -> entry word -> PMI
+
+    def features(self, question: set[str], entry: set[str]) -> tuple[float, float]:
+        """(mean link strength of the question words the entry lacks, share of question words
+        neither in the entry nor linked to it)."""
+        other = sorted(question - entry)
+        if not other:
+            return 0.0, 0.0
+        best = []
+        for word in other:
+            links = self.links.get(word)
+            best.append(max((v for e, v in links.items() if e in entry), default=0.0) if links else 0.0)
+        return sum(best) / len(best), sum(1 for v in best if v < 1.0) / len(question)
+
+
 def _scale(raw: dict) -> dict[str, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in raw.items()}
 
@@ -145,5 +172,15 @@ def load_query_prior(path: Path = MODEL_PATH) -> QueryPrior:
     return QueryPrior(data["weights"], data["bias"]) if data else QueryPrior()
 
 
+def load_word_links(path: Path = MODEL_PATH) -> WordLinks:
+    """The shipped :class:`WordLinks` (empty when not fitted)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")).get("word_links")
+    except FileNotFoundError:
+        data = None
+    return WordLinks(data) if data else WordLinks()
+
+
 MODEL, RERANKER = load_model()
 QUERY_PRIOR = load_query_prior()
+WORD_LINKS = load_word_links()

@@ -245,6 +245,7 @@ class FaqIndex:
         self.rule: cal.Rule | cal.PosteriorRule | dec.LogisticRule = dec.MODEL or cal.POSTERIOR
         self.reranker: dec.Reranker | None = dec.RERANKER
         self.query_prior: dec.QueryPrior = dec.QUERY_PRIOR
+        self.word_links: dec.WordLinks = dec.WORD_LINKS
         self.calibration: dict = {}
         self._idf: dict[str, float] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}  # term -> (doc, weight)
@@ -1090,6 +1091,7 @@ class FaqIndex:
         foreign = nz.private_intents(raw) - self._entry_intents[k1]
         p = min(max(posterior, 1e-4), 1 - 1e-4)
         rp = min(max(rk.rank_prob, 1e-4), 1 - 1e-4)
+        links_mean, unexplained = self.word_links.features(words, {t for t in tc if " " not in t})
         return {
             "s1": s1,
             "margin": s1 - s2,
@@ -1121,6 +1123,9 @@ class FaqIndex:
             "rank_margin": min(10.0, rk.rank_margin),
             # words that questions no entry answers use ("nào tốt", "giá vàng"), on any base
             "query_prior": self.query_prior.log_odds([t.plain for t in raw]),
+            # the question's other words: linked to the entry's by what citizens write, or not
+            "links_mean": links_mean,
+            "links_unexplained": unexplained,
         }
 
     def _anchored(self, content: list[nz.Tok], ranked: list[tuple[float, int]], posterior: float) -> bool:

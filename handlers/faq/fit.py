@@ -12,7 +12,7 @@ training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries o
   (label 0: another entry, or a question with no answer).  One of its features is the query
   prior (:class:`decision.QueryPrior`, naive Bayes over the question's words: "nào tốt", "giá
   vàng" are asked of communes that cannot answer them).  It is fitted on cases reranked and
-  scored by a reranker and a prior that did not see their base (:func:`stacked_samples`), as a
+  scored by a reranker, a prior and word links that did not see their base (:func:`stacked_samples`), as a
   new base will be.  Its threshold is the lowest that keeps
   false and wrong answers within FALSE_BUDGET and WRONG_BUDGET on *out-of-fold* probabilities:
   every training case scored by the models fitted without its knowledge base (in-sample
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import normalize as nz
-from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, QueryPrior, Reranker
+from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, QueryPrior, Reranker, WordLinks
 from .engine import FaqIndex, Ranking
 from .evaluate import read_cases
 from .kb_io import load_starter_kb, read_kb
@@ -120,8 +120,11 @@ def cases_for(kb_path: Path | None, cases_path: Path) -> list[Case]:
     return out
 
 
-def samples(cases: list[Case], reranker: Reranker | None, prior: QueryPrior | None = None) -> list[Sample]:
-    """Decision samples after reranking with ``reranker`` (``prior``: the query prior; none: 0)."""
+def samples(
+    cases: list[Case], reranker: Reranker | None, prior: QueryPrior | None = None, links: WordLinks | None = None
+) -> list[Sample]:
+    """Decision samples after reranking with ``reranker`` (``prior``, ``links``: the query prior and
+    word links; none: empty)."""
     out = []
     for c in cases:
         if c.ranking is None:
@@ -130,6 +133,7 @@ def samples(cases: list[Case], reranker: Reranker | None, prior: QueryPrior | No
         idx = c.index
         idx.reranker = reranker
         idx.query_prior = prior or QueryPrior()
+        idx.word_links = links or WordLinks()
         rk = idx._rerank(c.query, c.content, c.ranking)
         top = idx.entries[rk.ranked[0][1]].id
         f = idx.features(c.query, c.content, rk)
@@ -138,21 +142,53 @@ def samples(cases: list[Case], reranker: Reranker | None, prior: QueryPrior | No
 
 
 def stacked_samples(
-    data: dict[str, list[Case]], names: list[str], reranker: Reranker | None, prior: QueryPrior | None = None
+    data: dict[str, list[Case]], names: list[str], reranker: Reranker | None, prior: QueryPrior | None = None,
+    links: WordLinks | None = None,
 ) -> list[Sample]:
     """Decision samples for fitting: each base's cases reranked by a reranker, and scored by a query
     prior, fitted without it (STACK_FOLDS groups of bases), so the decision learns how far to trust
     them on a base they have not seen -- fitted on the base itself they are over-confident.
     STACK_FOLDS = 0: ``reranker`` and ``prior`` as given."""
     if not STACK_FOLDS or len(names) <= STACK_FOLDS:
-        return samples([c for n in names for c in data[n]], reranker, prior)
+        return samples([c for n in names for c in data[n]], reranker, prior, links)
     out: list[Sample] = []
     for k in range(STACK_FOLDS):
         held = names[k::STACK_FOLDS]
         rest = [c for n in names if n not in held for c in data[n]]
         rr = fit_reranker(rest) if reranker is not None else None
-        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest) if prior is not None else None)
+        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest) if prior is not None else None,
+                       fit_word_links(rest) if links is not None else None)
     return out
+
+
+def fit_word_links(cases: list[Case], min_count: int = 2) -> WordLinks:
+    """Pointwise mutual information between the words of answerable questions that their expected
+    entry lacks and that entry's words (pairs seen at least ``min_count`` times, PMI > 0)."""
+    pair: Counter[tuple[str, str]] = Counter()
+    cq: Counter[str] = Counter()
+    ce: Counter[str] = Counter()
+    n = 0
+    positions: dict[int, dict[str, int]] = {}
+    for c in cases:
+        if c.ranking is None or not c.expected:
+            continue
+        where = positions.setdefault(id(c.index), {e.id: k for k, e in enumerate(c.index.entries)})
+        k = where.get(c.expected)
+        if k is None:
+            continue
+        entry = {t for t in c.index._tcounts[k] if " " not in t}
+        other = {t.plain for t in c.content if t.plain not in nz.FUNCTION} - entry
+        n += 1
+        cq.update(other)
+        ce.update(entry)
+        pair.update((a, b) for a in other for b in entry)
+    links: dict[str, dict[str, float]] = {}
+    for (a, b), count in sorted(pair.items()):
+        if count >= min_count:
+            pmi = math.log(count * n / (cq[a] * ce[b]))
+            if pmi > 0:
+                links.setdefault(a, {})[b] = round(pmi, 3)
+    return WordLinks(links)
 
 
 def fit_query_prior(cases: list[Case], min_count: int = 3, min_weight: float = 0.2) -> QueryPrior:
@@ -451,15 +487,16 @@ def threshold_for(scored: list[tuple[float, Sample]], samples: list[Sample]) -> 
 class Models:
     reranker: Reranker | None
     prior: QueryPrior
+    links: WordLinks
     rule: LogisticRule
 
 
 def fit_models(data: dict[str, list[Case]], names: list[str], no_rerank: bool = False) -> Models:
-    """The reranker, the query prior and the decision model fitted on the sets ``names``."""
+    """The reranker, the query prior, the word links and the decision model fitted on ``names``."""
     train = [c for n in names for c in data[n]]
     rr = None if no_rerank else fit_reranker(train)
-    prior = fit_query_prior(train)
-    return Models(rr, prior, fit_decision(stacked_samples(data, names, rr, prior)))
+    prior, links = fit_query_prior(train), fit_word_links(train)
+    return Models(rr, prior, links, fit_decision(stacked_samples(data, names, rr, prior, links)))
 
 
 _FOLD_DATA: tuple[dict[str, list[Case]], list[str], bool] | None = None  # set by main for _fold
@@ -470,7 +507,7 @@ def _fold(name: str) -> tuple[list[Sample], list[float]]:
     assert _FOLD_DATA is not None
     data, train_names, no_rerank = _FOLD_DATA
     m = fit_models(data, [n for n in train_names if n != name], no_rerank)
-    test = samples(data[name], m.reranker, m.prior)
+    test = samples(data[name], m.reranker, m.prior, m.links)
     return test, [m.rule.probability(s.features) if s.features is not None else 0.0 for s in test]
 
 
@@ -534,13 +571,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}"
               f"  ranking ceiling {ceiling:.3f}{tag}")
     fitted = fit_models(data, train_names, args.no_rerank)
-    rr, prior, final = fitted.reranker, fitted.prior, fitted.rule
+    rr, prior, links, final = fitted.reranker, fitted.prior, fitted.links, fitted.rule
     final = LogisticRule(final.weights, final.bias, threshold, final.scale, final.trees)
     print("final models on", ", ".join(train_names), f"threshold {final.threshold:.3f}")
     if args.unseen:
         print("sets never used for fitting (final models):")
         for name in UNSEEN_SETS:
-            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr, prior))
+            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr, prior, links))
             print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}")
     if rr is not None:
         print("  reranker:", ", ".join(f"{n} {w:+.2f}" for n, w in rr.weights.items()))
@@ -554,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         if rr is not None:
             doc["reranker"] = {"weights": rr.weights, "scale": rr.scale, "trees": list(rr.trees)}
         doc["query_prior"] = {"bias": prior.bias, "weights": prior.weights}
+        doc["word_links"] = links.links
         MODEL_PATH.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         print("written", MODEL_PATH)
     return 0
