@@ -163,21 +163,22 @@ def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker |
     return rule, (Reranker(rr["weights"], _scale(rr["scale"]), tuple(rr.get("trees", ()))) if rr else None)
 
 
+def _model_part(path: Path, key: str) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get(key)
+    except FileNotFoundError:
+        return None
+
+
 def load_query_prior(path: Path = MODEL_PATH) -> QueryPrior:
     """The shipped :class:`QueryPrior` (empty, so always 0, when not fitted)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")).get("query_prior")
-    except FileNotFoundError:
-        data = None
+    data = _model_part(path, "query_prior")
     return QueryPrior(data["weights"], data["bias"]) if data else QueryPrior()
 
 
 def load_word_links(path: Path = MODEL_PATH) -> WordLinks:
     """The shipped :class:`WordLinks` (empty when not fitted)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")).get("word_links")
-    except FileNotFoundError:
-        data = None
+    data = _model_part(path, "word_links")
     return WordLinks(data) if data else WordLinks()
 
 
