@@ -31,6 +31,7 @@ from handlers.faq.kb_io import KbImportError, read_kb
 from handlers.faq.normalize import strip_accents
 from handlers.faq_chat import faq_service
 from handlers.faq_store import (
+    ANSWERED,
     OUTCOME_NAMES,
     EntryInput,
     ReviewGroup,
@@ -358,15 +359,15 @@ async def try_question(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- review of logged questions
 
 
-def _label_form(request: web.Request, staff: _Staff, entries: list[FaqEntry], g: ReviewGroup, key: str, *,
-                spot_check: bool) -> str:
+def _label_form(request: web.Request, staff: _Staff, entries: list[FaqEntry], g: ReviewGroup, key: str) -> str:
     """One group of logged questions with the form that labels it (the entry that answers it, or
-    none).  A spot check preselects the entry the bot answered with and adds no phrasing by default."""
+    none).  A spot check (a group of answers) preselects the entry the bot answered with and adds
+    no phrasing by default."""
     options = ['<option value="">— chọn mục trả lời —</option>', '<option value="none">Không có mục nào phù hợp'
                ' (bot không nên trả lời)</option>']
     options += [f'<option value="{r.id}"{" selected" if r.id == g.guess_entry_id else ""}>{e(r.question)}'
                 f'{"" if r.unit_id == staff.unit.id else " (cấp trên)"}</option>' for r in entries]
-    if spot_check:
+    if g.outcomes == {ANSWERED}:
         answered = next((r.question for r in entries if r.id == g.guess_entry_id), "(mục đã bị xoá hoặc tắt)")
         about = f'Bot đã trả lời bằng mục: <b>{e(answered)}</b>'
         label, checked, button = "Mục đúng cho câu hỏi này", "", "Xác nhận"
@@ -395,8 +396,8 @@ async def review_page(request: web.Request) -> web.Response:
         chain = await unit_chain(session, staff.unit)
         entries = [r for r in await entries_of(session, [u.id for u in chain]) if r.active]  # type: ignore[misc]
     flash = request.query.get("msg", "")
-    items = [_label_form(request, staff, entries, g, f"r-entry-{i}", spot_check=False) for i, g in enumerate(groups)]
-    spot = [_label_form(request, staff, entries, g, f"s-entry-{i}", spot_check=True) for i, g in enumerate(checks)]
+    items = [_label_form(request, staff, entries, g, f"r-entry-{i}") for i, g in enumerate(groups)]
+    spot = [_label_form(request, staff, entries, g, f"s-entry-{i}") for i, g in enumerate(checks)]
     intro = ("Đây là những câu người dân hỏi mà bot chưa trả lời chắc chắn. Chọn mục đúng (có thể thêm câu hỏi thành "
              "cách hỏi khác để lần sau bot trả lời được), hoặc chọn “Không có mục nào phù hợp”. Các câu đã xem "
              "được tải về làm dữ liệu đánh giá: ")

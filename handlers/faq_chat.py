@@ -168,7 +168,7 @@ class FaqHandler:
             best = result.matches[0]
             _log(ctx, ctx.text, result.normalized, ANSWERED, parse_id(best.entry.id), best.score)
             ctx.set_state(mode="faq", last_question=ctx.text[:1000], last_normalized=result.normalized[:500],
-                          answered=result.matches[0].entry.id)
+                          answered=best.entry.id)
         return [reply_for(result, ctx.unit.name)]
 
 

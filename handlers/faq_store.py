@@ -286,10 +286,13 @@ async def spot_check_queue(session: AsyncSession, unit_ids: list[int], limit: in
 class AnswerQuality:
     """Staff verdicts on questions the bot answered."""
 
-    checked: int = 0
     right: int = 0  # the entry staff picked is the one the bot answered with
     wrong: int = 0  # another entry answers it
     false: int = 0  # no entry should have answered it
+
+    @property
+    def checked(self) -> int:
+        return self.right + self.wrong + self.false
 
     def summary(self) -> str:
         if not self.checked:
@@ -309,8 +312,7 @@ async def answer_quality(session: AsyncSession, unit_ids: list[int]) -> AnswerQu
                    col(FaqQuery.review).is_not(None))
             .group_by(verdict))
     counts = dict((await session.exec(stmt)).all())
-    right, wrong, false = counts.get("right", 0), counts.get("wrong", 0), counts.get("false", 0)
-    return AnswerQuality(right + wrong + false, right, wrong, false)
+    return AnswerQuality(counts.get("right", 0), counts.get("wrong", 0), counts.get("false", 0))
 
 
 async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, actor: str,

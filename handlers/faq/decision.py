@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior", "WORD_LINKS", "WordLinks",
-    "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior", "load_word_links",
+    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior",
+    "WORD_LINKS", "WordLinks", "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior", "load_word_links", "query_terms",
 ]
 
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
@@ -116,8 +116,12 @@ class QueryPrior:
     def log_odds(self, plains: list[str]) -> float:
         if not self.weights:
             return 0.0
-        terms = set(plains) | {a + "_" + b for a, b in zip(plains, plains[1:], strict=False)}
-        return max(-10.0, min(10.0, self.bias + sum(self.weights.get(t, 0.0) for t in sorted(terms))))
+        return max(-10.0, min(10.0, self.bias + sum(self.weights.get(t, 0.0) for t in sorted(query_terms(plains)))))
+
+
+def query_terms(plains: list[str]) -> set[str]:
+    """The words and word pairs ("word_word") a :class:`QueryPrior` weighs."""
+    return set(plains) | {a + "_" + b for a, b in zip(plains, plains[1:], strict=False)}
 
 
 @dataclass(frozen=True)
@@ -150,11 +154,19 @@ def _scale(raw: dict) -> dict[str, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in raw.items()}
 
 
-def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker | None]:
-    """The fitted decision model and reranker shipped with the package (None when not fitted)."""
+def _read(path: Path) -> dict:
+    """The model file's document ({} when not fitted)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        return {}
+
+
+def load_model(path: Path = MODEL_PATH, data: dict | None = None) -> tuple[LogisticRule | None, Reranker | None]:
+    """The fitted decision model and reranker shipped with the package (None when not fitted);
+    ``data``: the file's document when already read."""
+    data = _read(path) if data is None else data
+    if not data:
         return None, None
     rule = LogisticRule(
         data["weights"], data["bias"], data["threshold"], _scale(data["scale"]), tuple(data.get("trees", ()))
@@ -163,25 +175,20 @@ def load_model(path: Path = MODEL_PATH) -> tuple[LogisticRule | None, Reranker |
     return rule, (Reranker(rr["weights"], _scale(rr["scale"]), tuple(rr.get("trees", ()))) if rr else None)
 
 
-def _model_part(path: Path, key: str) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get(key)
-    except FileNotFoundError:
-        return None
-
-
-def load_query_prior(path: Path = MODEL_PATH) -> QueryPrior:
+def load_query_prior(path: Path = MODEL_PATH, data: dict | None = None) -> QueryPrior:
     """The shipped :class:`QueryPrior` (empty, so always 0, when not fitted)."""
-    data = _model_part(path, "query_prior")
-    return QueryPrior(data["weights"], data["bias"]) if data else QueryPrior()
+    part = (_read(path) if data is None else data).get("query_prior")
+    return QueryPrior(part["weights"], part["bias"]) if part else QueryPrior()
 
 
-def load_word_links(path: Path = MODEL_PATH) -> WordLinks:
+def load_word_links(path: Path = MODEL_PATH, data: dict | None = None) -> WordLinks:
     """The shipped :class:`WordLinks` (empty when not fitted)."""
-    data = _model_part(path, "word_links")
-    return WordLinks(data) if data else WordLinks()
+    part = (_read(path) if data is None else data).get("word_links")
+    return WordLinks(part) if part else WordLinks()
 
 
-MODEL, RERANKER = load_model()
-QUERY_PRIOR = load_query_prior()
-WORD_LINKS = load_word_links()
+_SHIPPED = _read(MODEL_PATH)  # read once (~0.5 MB)
+MODEL, RERANKER = load_model(data=_SHIPPED)
+QUERY_PRIOR = load_query_prior(data=_SHIPPED)
+WORD_LINKS = load_word_links(data=_SHIPPED)
+del _SHIPPED

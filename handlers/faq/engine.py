@@ -1056,9 +1056,14 @@ class FaqIndex:
             rk.lm_rel, rk.action, prob, scores[top] - nxt, rk.weights, rk.qgrams,
         )
 
-    def _foreign_cues(self, query: str) -> set[str]:
-        """Non-procedural intent cues of the query that the base's own phrasings never use."""
-        return nz.non_procedural_cues([t.plain for t in nz.analyse_raw(query)]) - self._kb_cues
+    def _foreign_cues(self, query: str, raw: list[nz.Tok] | None = None) -> set[str]:
+        """Non-procedural intent cues of the query that the base's own phrasings never use
+        (``raw``: ``nz.analyse_raw(query)`` when already done)."""
+        return nz.non_procedural_cues([t.plain for t in raw or nz.analyse_raw(query)]) - self._kb_cues
+
+    def entry_words(self, k: int) -> set[str]:
+        """The single words of entry ``k``'s phrasings (analysed forms, no pairs)."""
+        return {t for t in self._tcounts[k] if " " not in t}
 
     def features(self, query: str, content: list[nz.Tok], rk: Ranking) -> dict[str, float]:
         """Features of the answer/no-answer decision for the top candidate (see :mod:`decision`).
@@ -1086,12 +1091,12 @@ class FaqIndex:
                 other += m
         concepts = self._domain_concepts(content)
         missing = sum(1 for c in concepts if not tc.get(c, 0))
-        words = {t.plain for t in content if t.plain not in nz.FUNCTION}
+        words = question_words(content)
         raw = nz.analyse_raw(query)
         foreign = nz.private_intents(raw) - self._entry_intents[k1]
         p = min(max(posterior, 1e-4), 1 - 1e-4)
         rp = min(max(rk.rank_prob, 1e-4), 1 - 1e-4)
-        links_mean, unexplained = self.word_links.features(words, {t for t in tc if " " not in t})
+        links_mean, unexplained = self.word_links.features(words, self.entry_words(k1))
         return {
             "s1": s1,
             "margin": s1 - s2,
@@ -1114,7 +1119,7 @@ class FaqIndex:
             )),
             "anchor": float(self._anchored(content, ranked, posterior)),
             "near": float(self._near(content, ranked, posterior)),
-            "cue": float(bool(self._foreign_cues(query))),
+            "cue": float(bool(self._foreign_cues(query, raw))),
             "private": float(len(foreign)),
             "accent_conflict": self._accent_conflict(content, k1),
             "char_sim": self._char_sim(self._char_query(rk.qgrams or _char_grams(query)), k1),
@@ -1198,6 +1203,11 @@ class FaqIndex:
 
 PURPOSE_WEIGHT = 0.5  # weight of the words of a purpose clause ("... để vay vốn ngân hàng")
 _NOT_PURPOSE_NEXT = frozenset("lai con ra non mo be danh".split())
+
+
+def question_words(content: list[nz.Tok]) -> set[str]:
+    """The question's content words without function words (what :class:`decision.WordLinks` links)."""
+    return {t.plain for t in content if t.plain not in nz.FUNCTION}
 
 
 def _vague(content: list[nz.Tok]) -> bool:

@@ -12,8 +12,8 @@ training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries o
   (label 0: another entry, or a question with no answer).  One of its features is the query
   prior (:class:`decision.QueryPrior`, naive Bayes over the question's words: "nào tốt", "giá
   vàng" are asked of communes that cannot answer them).  It is fitted on cases reranked and
-  scored by a reranker, a prior and word links that did not see their base (:func:`stacked_samples`), as a
-  new base will be.  Its threshold is the lowest that keeps
+  scored by a reranker, a prior and word links (:class:`decision.WordLinks`) that did not see
+  their base (:func:`stacked_samples`), as a new base will be.  Its threshold is the lowest that keeps
   false and wrong answers within FALSE_BUDGET and WRONG_BUDGET on *out-of-fold* probabilities:
   every training case scored by the models fitted without its knowledge base (in-sample
   probabilities are over-confident and would answer too much on a new base).
@@ -38,8 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import normalize as nz
-from .decision import CANDIDATE_FEATURES, FEATURES, MODEL_PATH, LogisticRule, QueryPrior, Reranker, WordLinks
-from .engine import FaqIndex, Ranking
+from .decision import (
+    CANDIDATE_FEATURES,
+    FEATURES,
+    MODEL_PATH,
+    LogisticRule,
+    QueryPrior,
+    Reranker,
+    WordLinks,
+    query_terms,
+)
+from .engine import FaqIndex, Ranking, question_words
 from .evaluate import read_cases
 from .kb_io import load_starter_kb, read_kb
 
@@ -73,7 +82,7 @@ TREE_RATE = 0.3
 TREE_L2 = 5.0
 TREE_MIN_LEAF = 30
 TREE_DEPTH = 2
-STACK_FOLDS = 5  # > 0: fit the decision on out-of-fold reranker outputs (stacked_samples)
+STACK_FOLDS = 5  # > 0: fit the decision on out-of-fold reranker, prior and link outputs (stacked_samples)
 FALSE_BUDGET = 0.04
 WRONG_BUDGET = 0.025
 
@@ -145,10 +154,10 @@ def stacked_samples(
     data: dict[str, list[Case]], names: list[str], reranker: Reranker | None, prior: QueryPrior | None = None,
     links: WordLinks | None = None,
 ) -> list[Sample]:
-    """Decision samples for fitting: each base's cases reranked by a reranker, and scored by a query
-    prior, fitted without it (STACK_FOLDS groups of bases), so the decision learns how far to trust
-    them on a base they have not seen -- fitted on the base itself they are over-confident.
-    STACK_FOLDS = 0: ``reranker`` and ``prior`` as given."""
+    """Decision samples for fitting: each base's cases reranked and scored by a reranker, a query
+    prior and word links fitted without it (STACK_FOLDS groups of bases), so the decision learns
+    how far to trust them on a base they have not seen -- fitted on the base itself they are
+    over-confident.  With STACK_FOLDS = 0 (or too few bases): the models as given."""
     if not STACK_FOLDS or len(names) <= STACK_FOLDS:
         return samples([c for n in names for c in data[n]], reranker, prior, links)
     out: list[Sample] = []
@@ -156,8 +165,7 @@ def stacked_samples(
         held = names[k::STACK_FOLDS]
         rest = [c for n in names if n not in held for c in data[n]]
         rr = fit_reranker(rest) if reranker is not None else None
-        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest) if prior is not None else None,
-                       fit_word_links(rest) if links is not None else None)
+        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest))
     return out
 
 
@@ -176,8 +184,8 @@ def fit_word_links(cases: list[Case], min_count: int = 2) -> WordLinks:
         k = where.get(c.expected)
         if k is None:
             continue
-        entry = {t for t in c.index._tcounts[k] if " " not in t}
-        other = {t.plain for t in c.content if t.plain not in nz.FUNCTION} - entry
+        entry = c.index.entry_words(k)
+        other = question_words(c.content) - entry
         n += 1
         cq.update(other)
         ce.update(entry)
@@ -197,14 +205,17 @@ def fit_query_prior(cases: list[Case], min_count: int = 3, min_weight: float = 0
     than ``min_weight`` are left out."""
     pos: Counter[str] = Counter()
     neg: Counter[str] = Counter()
+    npos = nneg = 0
     for c in cases:
         if c.ranking is None:
             continue
-        plains = [t.plain for t in nz.analyse_raw(c.query)]
-        terms = set(plains) | {a + "_" + b for a, b in zip(plains, plains[1:], strict=False)}
-        (pos if c.expected else neg).update(terms)
-    npos = sum(1 for c in cases if c.ranking is not None and c.expected)
-    nneg = sum(1 for c in cases if c.ranking is not None and not c.expected)
+        terms = query_terms([t.plain for t in nz.analyse_raw(c.query)])
+        if c.expected:
+            pos.update(terms)
+            npos += 1
+        else:
+            neg.update(terms)
+            nneg += 1
     if not npos or not nneg:
         return QueryPrior()
     weights = {}
