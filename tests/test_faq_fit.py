@@ -203,3 +203,18 @@ def test_word_links_explain_the_words_an_entry_lacks(tmp_path):
     path.write_text(json.dumps({"word_links": links.links}), encoding="utf-8")
     assert decision.load_word_links(path) == links
     assert decision.load_word_links(tmp_path / "missing.json") == decision.WordLinks()
+
+
+def test_fold_groups_leave_each_set_out_exactly_once(tmp_path, capsys, monkeypatch):
+    assert fit.fold_groups(["a", "b", "c"], 0) == [("a",), ("b",), ("c",)]
+    groups = fit.fold_groups([f"s{i}" for i in range(7)], 3)
+    assert len(groups) == 3 and sorted(n for g in groups for n in g) == [f"s{i}" for i in range(7)]
+    monkeypatch.setattr(fit, "TREES", 5)
+    monkeypatch.setattr(fit, "RERANK_TREES", 5)
+    sets = [arg for name in "abcd" for arg in ("--set", _small_set(tmp_path, name))]
+    oof = tmp_path / "oof.csv"
+    assert fit.main([*sets, "--folds", "2", "--oof", str(oof)]) == 0
+    out = capsys.readouterr().out
+    assert "leave 2 groups of knowledge bases out" in out and "final models on a, b, c, d" in out
+    rows = list(csv.DictReader(oof.open(encoding="utf-8")))
+    assert len(rows) == 4 * 27 and {r["set"] for r in rows} == {"a", "b", "c", "d"}

@@ -40,7 +40,7 @@ import heapq
 import math
 import random
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -256,6 +256,7 @@ class FaqIndex:
         self._raw_vocab: dict[str, int] = {}  # syllable -> frequency (questions, variants, answers)
         self._raw_bigrams: set[str] = set()
         self._raw_vocab_list: list[str] = []
+        self._acronyms: dict[str, list[str]] = {}  # "tdc" -> tai dinh cu: initials of a phrase the base uses
         self._acc_keys: dict[str, set[str]] = {}
         self._qkey: list[str] = []  # normalised question per entry (to detect duplicates)
         self._entry_actions: list[set[str]] = []  # action dimension per entry (see ACTIONS)
@@ -294,6 +295,7 @@ class FaqIndex:
         df: dict[str, int] = defaultdict(int)
         raw_vocab: dict[str, int] = defaultdict(int)
         acc_keys: dict[str, set[str]] = defaultdict(set)
+        initials: dict[str, Counter[str]] = defaultdict(Counter)
 
         noted: set[str] = set()
 
@@ -308,6 +310,7 @@ class FaqIndex:
                     acc_keys[t.plain].add(_acc_fold(t.acc))
             for a, b in zip(raw, raw[1:], strict=False):
                 self._raw_bigrams.add(a.plain + " " + b.plain)
+            _note_initials(raw, initials)
 
         tcounts: list[dict[str, int]] = []
         doc_text: list[str] = []
@@ -421,6 +424,7 @@ class FaqIndex:
         self._kb_cues = kb_cues
         self._raw_vocab_list = sorted(raw_vocab)
         self._acc_keys = dict(acc_keys)
+        self._acronyms = _acronyms(initials, raw_vocab)
         self._tcounts = tcounts
         self._answer_terms = answer_terms
         self._doc_text = doc_text
@@ -689,6 +693,11 @@ class FaqIndex:
             p = t.plain
             if p in vocab or p in nz.STOP or p in nz.FUNCTION or p in nz.CHIT_ALL or p in nz.CONCEPT_WORDS or p.isdigit() or len(p) == 1:
                 fixed.append(t)
+                continue
+            expansion = self._acronyms.get(p)
+            if expansion is not None:
+                # "dat tdc", "gpmb": an abbreviation of a phrase the base spells out
+                fixed.extend(nz.Tok(part, None, part) for part in expansion)
                 continue
             c = self._fix(p)
             if c is not None and nz.is_valid_syllable(p):
@@ -1232,6 +1241,52 @@ def _purpose_words(content: list[nz.Tok]) -> set[str]:
         before = {x.plain for x in content[:i]}
         return {x.plain for x in content[i + 1 :] if x.text and x.plain not in before}
     return set()
+
+
+_VOWELS = frozenset("aeiouy")
+ACRONYM_MAX = 5  # longest abbreviation looked for ("xkld", "gpmb", "qsdd")
+# a phrase abbreviated neither starts nor ends with a connective ("và", "cho", "ở")
+_EDGE_WORDS = frozenset("và hoặc hay của cho để ở tại nơi trong là thì mà với có không được".split())
+_EDGE_PLAIN = frozenset(nz.strip_accents(w) for w in _EDGE_WORDS)
+
+
+def _note_initials(raw: list[nz.Tok], into: dict[str, Counter[str]]) -> None:
+    """Count the phrases of 3 to ACRONYM_MAX words within a clause under their initials ("tai dinh
+    cu" under "tdc"), phrases that start or end with a function word left out; initials with two or more vowels spell a syllable more often than an
+    abbreviation and are skipped."""
+    for i in range(len(raw)):
+        key = ""
+        vowels = 0
+        for j in range(i, min(i + ACRONYM_MAX, len(raw))):
+            t = raw[j]
+            if j > i and t.start or not t.plain[:1].isalpha():
+                break
+            key += t.plain[0]
+            vowels += key[-1] in _VOWELS
+            if vowels > 1:
+                break
+            if j - i >= 2 and not _edge(t) and not _edge(raw[i]):
+                into[key][" ".join(x.plain for x in raw[i : j + 1])] += 1
+
+
+def _edge(t: nz.Tok) -> bool:
+    if nz.is_stop(t):
+        return True
+    return t.plain in _EDGE_PLAIN if t.acc is None else t.text.lower() in _EDGE_WORDS
+
+
+def _acronyms(initials: dict[str, Counter[str]], vocab: dict[str, int]) -> dict[str, list[str]]:
+    """Abbreviations a citizen may type for the base's phrases: initials that are no word of the
+    base nor a Vietnamese syllable, whose commonest phrase is seen at least twice and at least twice
+    as often as any other ("kcn" = khu cong nghiep, not "khi co nguoi")."""
+    out: dict[str, list[str]] = {}
+    for key, phrases in initials.items():
+        if key in vocab or key in nz.TEENCODE or nz.is_valid_syllable(key):
+            continue
+        (best, count), *rest = phrases.most_common(2)
+        if count >= 2 and (not rest or count >= 2 * rest[0][1]):
+            out[key] = best.split()
+    return out
 
 
 def _char_grams(text: str) -> dict[str, int]:

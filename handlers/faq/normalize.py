@@ -185,7 +185,7 @@ TEENCODE: dict[str, str] = {
     "tamtru": "tạm trú", "thuongtru": "thường trú", "tamvang": "tạm vắng", "khaitu": "khai tử",
     "thutuc": "thủ tục", "hoso": "hồ sơ", "cancuoc": "căn cước", "chungthuc": "chứng thực",
     "congchung": "công chứng", "giayto": "giấy tờ", "hokhau": "hộ khẩu", "sodo": "sổ đỏ",
-    "lephi": "lệ phí", "vneid": "vneid", "vne": "vneid", "xhh": "xã hội hóa",
+    "lephi": "lệ phí", "vneid": "vneid", "vne": "vneid", "xhh": "xã hội hóa", "free": "miễn phí",
 }
 
 # Regional words (southern and central speech) as citizens type them, keyed by the exact
@@ -196,7 +196,7 @@ DIALECT: dict[str, str] = {
     "hông": "không", "hổng": "không", "hok": "không", "hơm": "không", "dợ": "vậy", "dậy": "vậy",
     "dzậy": "vậy", "zậy": "vậy", "vầy": "vậy", "sanh": "sinh", "má": "mẹ", "tía": "bố", "ổng": "ông",
     "bả": "bà", "mần": "làm", "dìa": "về", "vô": "vào", "coi": "xem", "lẹ": "nhanh", "hổm": "hôm",
-    "nhiêu": "bao nhiêu", "nhìu": "nhiều",
+    "nhiêu": "bao nhiêu", "nhìu": "nhiều", "xài": "dùng",
     # central
     "răng": "sao", "rứa": "vậy", "mô": "đâu", "ni": "này", "nớ": "đó", "tê": "kia", "hỉ": "nhỉ",
     "bọ": "bố", "mạ": "mẹ", "eng": "anh", "ả": "chị", "chừ": "giờ", "bây chừ": "bây giờ", "ri": "vậy",
@@ -222,6 +222,7 @@ _BN_AMOUNT_PREV = frozenset(
     "gia phi tien het mat ton la duoc nhieu tuoi tra nop le dong thu muc tro cap luong ngay thang so".split()
 )
 _SOHONG_PREV = frozenset("so bia giay".split())
+_BH_INSURANCE_PREV = frozenset("the mua dong dau gia so cap phi muc goi".split())  # "thẻ bh": insurance
 _HONG_BROKEN_PREV = frozenset("bi hu kenh muong cau den duong ong cong mai tuong may xe".split())
 _NHA_PREV = frozenset("xay sua mua ban thue chu can dat lam ngoi cua so".split())
 _NHA_NEXT = frozenset("cap o tro van tang tam dat nuoc may".split())
@@ -766,7 +767,7 @@ def _expand(words: list[str]) -> list[str]:
         if p == "hk" and w == "hk" and prev in ("nhap", "so", "chuyen", "tach", "cat", "xoa", "dang", "ky", "ki"):
             out.append("hộ khẩu")
             continue
-        if p == "bh" and w == "bh" and nxt in ("y", "yt", "xh", "xa", "that", "tn"):
+        if p == "bh" and w == "bh" and (nxt in ("y", "yt", "xh", "xa", "that", "tn") or prev in _BH_INSURANCE_PREV):
             out.append("bảo hiểm")
             continue
         if p == "nha" and w == "nha" and (i == 0 or prev in _NHA_PREV or nxt in _NHA_NEXT or nxt.isdigit()):
@@ -923,9 +924,22 @@ def _land(toks: list[Tok]) -> bool:
     return "dat" in plains or any(a in ("so", "bia") and b in ("do", "hong") for a, b in itertools.pairwise(plains))
 
 
+_BABY = frozenset({"be", "con", "chau"})
+
+
+def _unregistered_birth(plains: list[str]) -> bool:
+    """"bé nhà em sinh được 3 tháng mà chưa làm giấy": a baby, born, not yet registered."""
+    for i, p in enumerate(plains):
+        if p in _BABY:
+            for j in range(i + 1, min(i + 5, len(plains))):
+                if plains[j] == "sinh":
+                    return "chua" in plains[j + 1 :]
+    return False
+
+
 def _late_birth(toks: list[Tok]) -> bool:
     plains = [t.plain for t in toks]
-    if not any(a == "khai" and b == "sinh" for a, b in itertools.pairwise(plains)):
+    if not any(a == "khai" and b == "sinh" for a, b in itertools.pairwise(plains)) and not _unregistered_birth(plains):
         return False
     for a, b in itertools.pairwise(plains):
         n = int(a) if a.isdigit() and len(a) < 3 else _NUMBER_WORDS.get(a)
@@ -941,6 +955,8 @@ def _fold_concepts(toks: list[Tok], query: bool = False) -> list[Tok]:
         extra.append("khaitu")
     if mode == "all" and "quahan" not in extra and _late_birth(toks):
         extra.append("quahan")
+        if "khaisinh" not in extra:
+            extra.append("khaisinh")  # "bé sinh được 4 tháng chưa làm giấy": the registration is meant
     if mode == "all" and "khaitu" in extra and "thuake" not in extra and _land(toks):
         extra.append("thuake")  # "bố mất, sổ đỏ đứng tên bố": inheritance
     if mode == "new":
