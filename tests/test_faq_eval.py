@@ -1,6 +1,6 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Forty-nine knowledge bases with citizen-typed cases (about 14,100 in all), written by different
+Fifty knowledge bases with citizen-typed cases (about 14,400 in all), written by different
 people for different places (handlers.faq.fit lists them): the starter base with
 ``faq_eval_cases.csv``, then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune
 (heldout), urban wards (blind, wardC, wardF), a northern mountain commune (fresh), generic rural
@@ -19,16 +19,17 @@ written from a brief that rules out the usual near-miss topics, a Lâm Đồng h
 (lamdongW), a Hải Phòng port ward (haiphongX), a Bến Tre coconut commune (bentreY), a Bình Định
 fishing commune (binhdinhZ) — these four in training —, a Thanh Hóa lowland commune (thanhhoaA2), a
 Gia Lai Central Highlands commune (gialaiB2), a Hồ Chí Minh City inner-city ward (hcmcC2) and a Yên
-Bái mountain commune (yenbaiD2); and from session 7, from the same brief, eight in training (hueE3,
-camauF3, sonlaG3, quangtriH3, dongankI3, ninhthuanJ3, longanK3, phuquocL3: Huế heritage ward, Cà Mau
-mangrove commune, Sơn La Thái commune, Quảng Trị commune of war veterans and unexploded ordnance,
-Đông Anh peri-urban commune, Ninh Thuận Chăm commune, Long An border commune, Phú Quốc island ward)
-and seven unseen (thaibinhM3, daklakN3, lysonO3, hoankiemP3, tayninhQ3, sapaR3, haugiangT3: Thái Bình
+Bái mountain commune (yenbaiD2); and from session 7, from the same brief, fifteen in training
+(hueE3, camauF3, sonlaG3, quangtriH3, dongankI3, ninhthuanJ3, longanK3, phuquocL3, thaibinhM3,
+daklakN3, lysonO3, hoankiemP3, tayninhQ3, sapaR3, haugiangT3: Huế heritage ward, Cà Mau mangrove
+commune, Sơn La Thái commune, Quảng Trị commune of war veterans and unexploded ordnance, Đông Anh
+peri-urban commune, Ninh Thuận Chăm commune, Long An border commune, Phú Quốc island ward, Thái Bình
 rice commune, Đắk Lắk Ê Đê commune, Lý Sơn island, Hà Nội old-quarter ward, Tây Ninh Cao Đài commune,
-Sa Pa H'Mông and Dao ward, Hậu Giang canal commune).
+Sa Pa H'Mông and Dao ward, Hậu Giang canal commune), each measured unseen first, and one unseen
+(vungtauS3: a Vũng Tàu seaside ward of offshore oil workers).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; the twenty ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to haugiangT3) are
+*training* sets; the fourteen ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to vungtauS3) are
 never used for fitting or tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and
 noted in NOTES.md).
@@ -53,58 +54,59 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.939, 0.000, 0.006),
-    "heldout": (0.992, 0.000, 0.000),
-    "blind": (0.932, 0.028, 0.007),
-    "fresh": (0.986, 0.000, 0.000),
-    "wardC": (0.915, 0.000, 0.025),
-    "communeB": (0.878, 0.000, 0.004),
-    "communeA": (0.788, 0.028, 0.022),
-    "highlandE": (0.869, 0.000, 0.019),
-    "wardF": (0.871, 0.000, 0.007),
-    "industryK": (0.824, 0.027, 0.013),
-    "mekongI": (0.820, 0.000, 0.028),
-    "centralJ": (0.893, 0.029, 0.023),
-    "urbanL": (0.874, 0.014, 0.019),
-    "ngheO": (0.787, 0.000, 0.014),
-    "quangninhP": (0.891, 0.013, 0.009),
-    "dongnaiQ": (0.829, 0.026, 0.028),
-    "teaR": (0.833, 0.013, 0.014),
+    "starter": (0.933, 0.000, 0.006),
+    "heldout": (0.984, 0.000, 0.000),
+    "blind": (0.887, 0.000, 0.007),
+    "fresh": (0.972, 0.000, 0.000),
+    "wardC": (0.890, 0.000, 0.020),
+    "communeB": (0.857, 0.000, 0.004),
+    "communeA": (0.784, 0.014, 0.022),
+    "highlandE": (0.873, 0.000, 0.024),
+    "wardF": (0.852, 0.000, 0.004),
+    "industryK": (0.793, 0.027, 0.018),
+    "mekongI": (0.788, 0.000, 0.028),
+    "centralJ": (0.870, 0.014, 0.019),
+    "urbanL": (0.870, 0.014, 0.028),
+    "ngheO": (0.756, 0.000, 0.014),
+    "quangninhP": (0.891, 0.013, 0.014),
+    "dongnaiQ": (0.829, 0.053, 0.023),
+    "teaR": (0.833, 0.013, 0.009),
     # near-miss questions invented for the place (the usual topics ruled out by the brief)
-    "lamdongW": (0.879, 0.065, 0.019),
-    "haiphongX": (0.874, 0.025, 0.009),
-    "bentreY": (0.838, 0.000, 0.023),
-    "binhdinhZ": (0.890, 0.051, 0.009),
-    "hueE3": (0.814, 0.013, 0.023),
-    "camauF3": (0.912, 0.000, 0.023),
-    "sonlaG3": (0.796, 0.038, 0.023),
-    "quangtriH3": (0.907, 0.026, 0.028),
-    "dongankI3": (0.838, 0.067, 0.032),
-    "ninhthuanJ3": (0.859, 0.026, 0.024),
-    "longanK3": (0.847, 0.064, 0.037),
-    "phuquocL3": (0.865, 0.000, 0.019),
+    "lamdongW": (0.870, 0.052, 0.014),
+    "haiphongX": (0.861, 0.013, 0.019),
+    "bentreY": (0.824, 0.000, 0.018),
+    "binhdinhZ": (0.877, 0.051, 0.009),
+    "hueE3": (0.791, 0.000, 0.023),
+    "camauF3": (0.917, 0.000, 0.032),
+    "sonlaG3": (0.796, 0.026, 0.023),
+    "quangtriH3": (0.898, 0.026, 0.023),
+    "dongankI3": (0.802, 0.067, 0.018),
+    "ninhthuanJ3": (0.840, 0.026, 0.014),
+    "longanK3": (0.833, 0.026, 0.032),
+    "phuquocL3": (0.869, 0.000, 0.019),
+    "thaibinhM3": (0.843, 0.027, 0.005),
+    "daklakN3": (0.819, 0.026, 0.009),
+    "lysonO3": (0.851, 0.013, 0.028),
+    "hoankiemP3": (0.805, 0.000, 0.014),
+    "tayninhQ3": (0.828, 0.026, 0.042),
+    "sapaR3": (0.595, 0.038, 0.042),
+    "haugiangT3": (0.888, 0.000, 0.014),
     # never used for fitting: the honest estimate
-    "coastalD": (0.860, 0.000, 0.015),
-    "deltaG": (0.848, 0.028, 0.004),
-    "mountainH": (0.693, 0.029, 0.046),
-    "hanoiN": (0.829, 0.014, 0.009),
-    "islandM": (0.746, 0.014, 0.040),
-    "soctrangS": (0.891, 0.000, 0.009),
-    "hagiangT": (0.806, 0.000, 0.037),
-    "danangU": (0.785, 0.038, 0.033),
-    "bacninhV": (0.759, 0.026, 0.037),
+    "coastalD": (0.875, 0.000, 0.010),
+    "deltaG": (0.834, 0.014, 0.004),
+    "mountainH": (0.684, 0.057, 0.046),
+    "hanoiN": (0.824, 0.014, 0.014),
+    "islandM": (0.728, 0.014, 0.027),
+    "soctrangS": (0.855, 0.000, 0.014),
+    "hagiangT": (0.801, 0.013, 0.032),
+    "danangU": (0.780, 0.026, 0.033),
+    "bacninhV": (0.745, 0.053, 0.028),
     # ... and written from the brief that rules out the usual near-miss topics
-    "thanhhoaA2": (0.822, 0.038, 0.023),
-    "gialaiB2": (0.902, 0.013, 0.023),
-    "hcmcC2": (0.782, 0.093, 0.023),
-    "yenbaiD2": (0.781, 0.053, 0.042),
-    "thaibinhM3": (0.820, 0.093, 0.009),
-    "daklakN3": (0.777, 0.064, 0.019),
-    "lysonO3": (0.860, 0.063, 0.033),
-    "hoankiemP3": (0.777, 0.013, 0.028),
-    "tayninhQ3": (0.819, 0.064, 0.051),
-    "sapaR3": (0.595, 0.051, 0.042),
-    "haugiangT3": (0.870, 0.063, 0.023),
+    "thanhhoaA2": (0.822, 0.026, 0.023),
+    "gialaiB2": (0.902, 0.013, 0.014),
+    "hcmcC2": (0.782, 0.067, 0.009),
+    "yenbaiD2": (0.781, 0.040, 0.046),
+    "vungtauS3": (0.809, 0.038, 0.028),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {

@@ -256,7 +256,10 @@ class FaqIndex:
         self._raw_vocab: dict[str, int] = {}  # syllable -> frequency (questions, variants, answers)
         self._raw_bigrams: set[str] = set()
         self._raw_vocab_list: list[str] = []
-        self._acronyms: dict[str, list[str]] = {}  # "tdc" -> tai dinh cu: initials of a phrase the base uses
+        # "tdc" -> tai dinh cu: initials of a phrase the base uses; built on the first unknown
+        # abbreviation a question holds (it costs a quarter of the build on a large base)
+        self._acronyms: dict[str, list[str]] | None = None
+        self._phrasings: list[str] = []  # questions, variants, categories
         self._acc_keys: dict[str, set[str]] = {}
         self._qkey: list[str] = []  # normalised question per entry (to detect duplicates)
         self._entry_actions: list[set[str]] = []  # action dimension per entry (see ACTIONS)
@@ -295,11 +298,10 @@ class FaqIndex:
         df: dict[str, int] = defaultdict(int)
         raw_vocab: dict[str, int] = defaultdict(int)
         acc_keys: dict[str, set[str]] = defaultdict(set)
-        initials: dict[str, Counter[str]] = defaultdict(Counter)
 
         noted: set[str] = set()
 
-        def note_raw(text: str) -> None:
+        def note_raw(text: str, phrasing: bool = True) -> None:
             if text in noted:  # answers and phrasings repeat across entries
                 return
             noted.add(text)
@@ -310,7 +312,8 @@ class FaqIndex:
                     acc_keys[t.plain].add(_acc_fold(t.acc))
             for a, b in zip(raw, raw[1:], strict=False):
                 self._raw_bigrams.add(a.plain + " " + b.plain)
-            _note_initials(raw, initials)
+            if phrasing:  # abbreviations are of what entries are about, not of their answers' prose
+                self._phrasings.append(text)
 
         tcounts: list[dict[str, int]] = []
         doc_text: list[str] = []
@@ -344,7 +347,7 @@ class FaqIndex:
             for t in seen:
                 df[t] += 1
             entry_terms.append(seen)
-            note_raw(e.answer or "")
+            note_raw(e.answer or "", phrasing=False)
             ans = set(_content_plains(e.answer or ""))
             answer_full.append(ans)
             answer_terms.append(ans - seen)
@@ -424,7 +427,6 @@ class FaqIndex:
         self._kb_cues = kb_cues
         self._raw_vocab_list = sorted(raw_vocab)
         self._acc_keys = dict(acc_keys)
-        self._acronyms = _acronyms(initials, raw_vocab)
         self._tcounts = tcounts
         self._answer_terms = answer_terms
         self._doc_text = doc_text
@@ -683,6 +685,19 @@ class FaqIndex:
                 self._fix_cache[p] = result
         return result
 
+    def _acronym(self, p: str) -> list[str] | None:
+        """The phrase of the base that the unknown token ``p`` abbreviates, if any."""
+        if not (3 <= len(p) <= ACRONYM_MAX and p.isalpha()) or nz.is_valid_syllable(p):
+            return None
+        if self._acronyms is None:
+            with self._lock:
+                if self._acronyms is None:
+                    initials: dict[str, Counter[str]] = defaultdict(Counter)
+                    for text in self._phrasings:
+                        _note_initials(nz.analyse_raw(text), initials)
+                    self._acronyms = _acronyms(initials, self._raw_vocab)
+        return self._acronyms.get(p)
+
     def _analyse_query(self, query: str) -> tuple[list[nz.Tok], float, list[nz.Tok]]:
         """Returns (content tokens after correction, unknown-content weight, all tokens)."""
         raw = nz.analyse_raw(query)
@@ -694,7 +709,7 @@ class FaqIndex:
             if p in vocab or p in nz.STOP or p in nz.FUNCTION or p in nz.CHIT_ALL or p in nz.CONCEPT_WORDS or p.isdigit() or len(p) == 1:
                 fixed.append(t)
                 continue
-            expansion = self._acronyms.get(p)
+            expansion = self._acronym(p)
             if expansion is not None:
                 # "dat tdc", "gpmb": an abbreviation of a phrase the base spells out
                 fixed.extend(nz.Tok(part, None, part) for part in expansion)
@@ -1252,21 +1267,27 @@ _EDGE_PLAIN = frozenset(nz.strip_accents(w) for w in _EDGE_WORDS)
 
 def _note_initials(raw: list[nz.Tok], into: dict[str, Counter[str]]) -> None:
     """Count the phrases of 3 to ACRONYM_MAX words within a clause under their initials ("tai dinh
-    cu" under "tdc"), phrases that start or end with a function word left out; initials with two or more vowels spell a syllable more often than an
-    abbreviation and are skipped."""
-    for i in range(len(raw)):
-        key = ""
-        vowels = 0
-        for j in range(i, min(i + ACRONYM_MAX, len(raw))):
-            t = raw[j]
-            if j > i and t.start or not t.plain[:1].isalpha():
+    cu" under "tdc"), phrases that start or end with a function word left out; initials with two
+    or more vowels spell a syllable more often than an abbreviation and are skipped."""
+    firsts = [t.plain[:1] for t in raw]
+    edges = [_edge(t) for t in raw]
+    n = len(raw)
+    for i in range(n):
+        if edges[i] or not firsts[i].isalpha():
+            continue
+        key = firsts[i]
+        vowels = key in _VOWELS
+        for j in range(i + 1, min(i + ACRONYM_MAX, n)):
+            c = firsts[j]
+            if raw[j].start or not c.isalpha():
                 break
-            key += t.plain[0]
-            vowels += key[-1] in _VOWELS
-            if vowels > 1:
-                break
-            if j - i >= 2 and not _edge(t) and not _edge(raw[i]):
-                into[key][" ".join(x.plain for x in raw[i : j + 1])] += 1
+            key += c
+            if c in _VOWELS:
+                if vowels:
+                    break
+                vowels = True
+            if j - i >= 2 and not edges[j]:
+                into[key][" ".join(t.plain for t in raw[i : j + 1])] += 1
 
 
 def _edge(t: nz.Tok) -> bool:

@@ -62,14 +62,15 @@ TRAINING_SETS = (
     "lamdongW", "haiphongX", "bentreY", "binhdinhZ",
     # session 7, same brief: measured unseen first, then added
     "hueE3", "camauF3", "sonlaG3", "quangtriH3", "dongankI3", "ninhthuanJ3", "longanK3", "phuquocL3",
+    "thaibinhM3", "daklakN3", "lysonO3", "hoankiemP3", "tayninhQ3", "sapaR3", "haugiangT3",
 )
 # never used for fitting nor tuning: the honest estimate
 UNSEEN_SETS = (
     "coastalD", "deltaG", "mountainH", "hanoiN", "islandM", "soctrangS", "hagiangT", "danangU", "bacninhV",
     # written from the brief that rules out the usual near-miss topics
     "thanhhoaA2", "gialaiB2", "hcmcC2", "yenbaiD2",
-    # session 7, same brief
-    "thaibinhM3", "daklakN3", "lysonO3", "hoankiemP3", "tayninhQ3", "sapaR3", "haugiangT3",
+    # session 7, same brief, written after the others were moved into training
+    "vungtauS3",
 )
 EVAL_SETS: dict[str, tuple[Path | None, Path]] = {
     "starter": (None, DATA / "faq_eval_cases.csv"),
@@ -88,7 +89,7 @@ TREE_MIN_LEAF = 30
 TREE_DEPTH = 2
 STACK_FOLDS = 5  # > 0: fit the decision on out-of-fold reranker, prior and link outputs (stacked_samples)
 FALSE_BUDGET = 0.04
-WRONG_BUDGET = 0.025
+WRONG_BUDGET = 0.02  # leave-one-out under-states wrong answers on a new base by ~1 point (session 6)
 
 
 @dataclass
