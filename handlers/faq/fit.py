@@ -1,6 +1,6 @@
 """Fit the FAQ reranker and answer/no-answer model (:mod:`decision`) on labelled evaluation sets.
 
-``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--unseen] [--write] [--jobs N]``
+``python -m handlers.faq.fit [--set NAME=KB.csv,CASES.csv ...] [--holdout NAME ...] [--unseen] [--write] [--jobs N] [--folds N]``
 
 Every set is a knowledge base with its own cases (``query,expected_id``); by default the project's
 training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries once; then
@@ -19,7 +19,8 @@ training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries o
   probabilities are over-confident and would answer too much on a new base).
 
 The tool prints, for every set, the metrics of models fitted *without* that set (leave one
-knowledge base out: the honest estimate on an unseen base), then fits on all sets but the
+knowledge base out, or with ``--folds N`` one of N groups of bases: the honest estimate on an unseen
+base), then fits on all sets but the
 ``--holdout`` ones; ``--unseen`` measures the final models on :data:`UNSEEN_SETS` (never used for
 fitting); ``--write`` stores them in ``decision_model.json``.  Pure Python, no dependency.
 """
