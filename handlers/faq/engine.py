@@ -687,15 +687,15 @@ class FaqIndex:
 
     def _acronym(self, p: str) -> list[str] | None:
         """The phrase of the base that the unknown token ``p`` abbreviates, if any."""
-        if not (3 <= len(p) <= ACRONYM_MAX and p.isalpha()) or nz.is_valid_syllable(p):
-            return None
+        if not (3 <= len(p) <= ACRONYM_MAX and p.isalpha()) or nz.is_valid_syllable(p) or p in nz.TEENCODE:
+            return None  # callers pass only words the base does not have
         if self._acronyms is None:
             with self._lock:
                 if self._acronyms is None:
                     initials: dict[str, Counter[str]] = defaultdict(Counter)
                     for text in self._phrasings:
                         _note_initials(nz.analyse_raw(text), initials)
-                    self._acronyms = _acronyms(initials, self._raw_vocab)
+                    self._acronyms = _acronyms(initials)
         return self._acronyms.get(p)
 
     def _analyse_query(self, query: str) -> tuple[list[nz.Tok], float, list[nz.Tok]]:
@@ -1296,14 +1296,12 @@ def _edge(t: nz.Tok) -> bool:
     return t.plain in _EDGE_PLAIN if t.acc is None else t.text.lower() in _EDGE_WORDS
 
 
-def _acronyms(initials: dict[str, Counter[str]], vocab: dict[str, int]) -> dict[str, list[str]]:
-    """Abbreviations a citizen may type for the base's phrases: initials that are no word of the
-    base nor a Vietnamese syllable, whose commonest phrase is seen at least twice and at least twice
-    as often as any other ("kcn" = khu cong nghiep, not "khi co nguoi")."""
+def _acronyms(initials: dict[str, Counter[str]]) -> dict[str, list[str]]:
+    """Abbreviations a citizen may type for the base's phrases: the initials whose commonest phrase
+    is seen at least twice and at least twice as often as any other ("kcn" = khu cong nghiep, not
+    "khi co nguoi").  Which tokens may be abbreviations is :meth:`FaqIndex._acronym`'s to say."""
     out: dict[str, list[str]] = {}
     for key, phrases in initials.items():
-        if key in vocab or key in nz.TEENCODE or nz.is_valid_syllable(key):
-            continue
         (best, count), *rest = phrases.most_common(2)
         if count >= 2 and (not rest or count >= 2 * rest[0][1]):
             out[key] = best.split()

@@ -167,8 +167,7 @@ def stacked_samples(
     if not STACK_FOLDS or len(names) <= STACK_FOLDS:
         return samples([c for n in names for c in data[n]], reranker, prior, links)
     out: list[Sample] = []
-    for k in range(STACK_FOLDS):
-        held = names[k::STACK_FOLDS]
+    for held in fold_groups(names, STACK_FOLDS):
         rest = [c for n in names if n not in held for c in data[n]]
         rr = fit_reranker(rest) if reranker is not None else None
         out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest))
