@@ -62,6 +62,7 @@ class FaqService:
         self._recheck = recheck_seconds
         self._max = max(1, max_indexes)
         self._lock = asyncio.Lock()
+        self._warming: set[asyncio.Task[None]] = set()  # FaqIndex.warm running in a thread
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -89,6 +90,10 @@ class FaqService:
                                category=r.category, attachment=r.attachment, tier=min(tier[r.unit_id], 1))
                        for r in rows]
             index = await asyncio.to_thread(FaqIndex.build, entries)
+            # the parts built on first use are built now, beside the questions already answered
+            warming = asyncio.create_task(asyncio.to_thread(index.warm))
+            self._warming.add(warming)
+            warming.add_done_callback(self._warming.discard)
             self._cache[unit.id] = _Cached(version, index, now)  # type: ignore[index]
             self._cache.move_to_end(unit.id)  # type: ignore[arg-type]
             while len(self._cache) > self._max:

@@ -378,6 +378,29 @@ async def test_faq_indexes_per_unit_are_bounded(hub):
     assert len(hub.hub.services["faq"]) <= hub.settings.faq_index_cache
 
 
+async def test_a_new_index_builds_its_abbreviation_table_in_the_background(hub):
+    """No citizen waits for the table of the base's abbreviations: it is built beside the
+    questions after the index is published, and the answers are the same."""
+    import asyncio
+
+    from handlers.faq import FaqIndex
+    from handlers.faq_chat import FaqService
+
+    service = FaqService()
+    async with hub.hub.sessions() as s:
+        unit = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        index = await service.index_for(s, unit)
+    for _ in range(200):
+        if index._acronyms is not None and not service._warming:
+            break
+        await asyncio.sleep(0.02)
+    assert index._acronyms is not None and not service._warming
+    cold = FaqIndex.build(index.entries)
+    for q in ("lam cccd o dau", "xin xac nhan tdc", "dk khai sinh cho be"):
+        assert index.ask(q).decision == cold.ask(q).decision
+        assert [m.entry.id for m in index.ask(q).matches] == [m.entry.id for m in cold.ask(q).matches]
+
+
 async def test_labelled_questions_evaluate_against_the_base_the_bot_uses(hub):
     from handlers.faq.evaluate import evaluate, read_cases
     from handlers.faq.kb_io import read_kb

@@ -172,10 +172,10 @@ async def _coso(h, *args: str) -> str:
 
 async def test_weak_match_says_there_is_no_sure_answer_then_offers_candidates(demo):
     chat = Chat(demo.client)
-    [reply] = await chat.say("lam cong ty o binh duong co phai ve que kham nvqs")
+    [reply] = await chat.say("mẹ đơn thân làm khai sinh cho con được không")
     assert reply["text"].startswith("Xin lỗi, UBND xã Demo chưa có câu trả lời chắc chắn"), reply["text"]
     titles = [b["title"] for b in reply["buttons"]]
     assert titles[-2:] == ["Gửi câu hỏi cho cán bộ", "Về menu chính"] and len(titles) <= 5
-    assert any("nghĩa vụ quân sự" in t.lower() for t in titles[:-2])
+    assert any("khai sinh" in t.lower() for t in titles[:-2])
     async with demo.hub.sessions() as s:
         assert [q.outcome for q in (await s.exec(select(FaqQuery))).all()] == ["suggested"]

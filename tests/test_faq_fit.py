@@ -205,6 +205,37 @@ def test_word_links_explain_the_words_an_entry_lacks(tmp_path):
     assert decision.load_word_links(tmp_path / "missing.json") == decision.WordLinks()
 
 
+def test_paraphrases_carry_what_citizens_meant_to_another_base(tmp_path):
+    """Questions asked of one base point, on another base, to the entry like the one that
+    answered them -- even when the new question shares no word with that entry."""
+    from handlers.faq import KbEntry
+
+    idx = FaqIndex.build(load_starter_kb())
+    cases = []
+    for q, e in [("hai dua tinh cuoi can giay gi", "ht-kethon"), ("ny dinh cuoi thi can lam gi", "ht-kethon"),
+                 ("sap cuoi thi dang ky o dau", "ht-kethon"), ("vo moi de lam giay cho be", "ht-khaisinh"),
+                 ("de con xong lam giay gi", "ht-khaisinh"), ("gia vang hom nay", "")]:
+        content, _, _ = idx._analyse_query(q)
+        cases.append(fit.Case(q, e, idx, content, idx._rank(content)))
+    para = fit.fit_paraphrases(cases)
+    assert len(para.questions) == 5 and len(para.entries) == 2  # no-answer questions are not kept
+    other = FaqIndex.build([
+        KbEntry("kh", "Thủ tục đăng ký kết hôn tại xã", answer="Nộp tờ khai đăng ký kết hôn tại UBND xã."),
+        KbEntry("ks", "Đăng ký khai sinh cho trẻ", answer="Nộp tờ khai khai sinh và giấy chứng sinh."),
+    ])
+    content, _, _ = other._analyse_query("ny em dinh cuoi thang sau")
+    near = para.nearest({t.plain for t in content})
+    assert near and abs(sum(near.values()) - 1.0) < 1e-9
+    marriage, birth = (para.support(near, other.entry_words(k)) for k in (0, 1))
+    assert marriage > 2 * birth and 0.0 < marriage <= 1.0
+    assert para.nearest({"xoso"}) == {} and para.support({}, other.entry_words(0)) == 0.0
+    path = tmp_path / "paraphrases.json"
+    path.write_text(json.dumps(para.document()), encoding="utf-8")
+    again = decision.load_paraphrases(path)
+    assert again.nearest({t.plain for t in content}) == near
+    assert not decision.load_paraphrases(tmp_path / "missing.json")
+
+
 def test_fold_groups_leave_each_set_out_exactly_once(tmp_path, capsys, monkeypatch):
     assert fit.fold_groups(["a", "b", "c"], 0) == [("a",), ("b",), ("c",)]
     groups = fit.fold_groups([f"s{i}" for i in range(7)], 3)

@@ -6,7 +6,8 @@ whether the first entry really answers the question loses as much again.  So:
 
 * :class:`Reranker` scores each leading candidate from :meth:`engine.FaqIndex.candidate_features`
   (similarity, likelihood, coverage both ways, character-trigram and answer similarity, action,
-  missing concepts, diacritic conflicts): a linear score plus boosted trees;
+  missing concepts, diacritic conflicts, and what other bases taught: :class:`WordLinks` and
+  :class:`Paraphrases`): a linear score plus boosted trees;
 * :class:`LogisticRule` turns the reranked top candidate's :meth:`engine.FaqIndex.features`
   (posterior, lead, coverage, unknown words, intent cues, reranker confidence, ...) into the
   probability that it is the entry a staff member would pick, and answers above its threshold.
@@ -19,20 +20,25 @@ unseen-set figures are in NOTES.md.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 __all__ = [
-    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "QUERY_PRIOR", "QueryPrior",
+    "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "PARAPHRASES", "PARAPHRASES_PATH",
+    "Paraphrases", "load_paraphrases", "QUERY_PRIOR", "QueryPrior",
     "WORD_LINKS", "WordLinks", "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior", "load_word_links", "query_terms",
 ]
 
 RERANK_DEPTH = 8  # leading candidates the reranker reorders
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "sim", "sim_gap", "lm_rel", "held", "answer_only", "entry_cov", "action", "concept_missing", "first",
-    "char_sim", "answer_sim", "accent_conflict", "vague_cov", "topic_missing",
+    "char_sim", "answer_sim", "accent_conflict", "vague_cov", "topic_missing", "links_mean", "links_unexplained",
+    "para", "para_gap",
 )
 
 FEATURES: tuple[str, ...] = (
@@ -42,6 +48,7 @@ FEATURES: tuple[str, ...] = (
     "links_mean", "links_unexplained",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
+PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.json")  # fitted with the model (~1 MB)
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,82 @@ class WordLinks:
         return sum(best) / len(best), sum(1 for v in best if v < 1.0) / len(question)
 
 
+class Paraphrases:
+    """Questions citizens asked of other knowledge bases, each with the words of the entry that
+    answered it.
+
+    A new question's nearest asked questions (IDF-weighted word overlap) point to the entries that
+    answered them; a candidate entry whose words are like those entries' is what such citizens
+    meant ("ny định cưới" → questions about marriage registration → "Đăng ký kết hôn") even when
+    it shares no word with the question.  A reranker feature; fitted by
+    :func:`handlers.faq.fit.fit_paraphrases`."""
+
+    NEIGHBOURS = 20
+    MIN_IDF = 1.0  # words in more than a third of the questions do not find neighbours
+    UNSEEN_WEIGHT = 3.0  # weight of an entry word no training entry has
+
+    def __init__(
+        self, questions: list[list[str]] | None = None, entries: list[list[str]] | None = None,
+        answers: list[int] | None = None,
+    ) -> None:
+        self.questions = [list(q) for q in questions or ()]
+        self.entries = [frozenset(e) for e in entries or ()]
+        self.answers = list(answers or ())
+        n = len(self.questions)
+        df = Counter(w for q in self.questions for w in set(q))
+        self._qidf = {w: math.log(n / d) for w, d in df.items()}
+        edf = Counter(w for e in self.entries for w in e)
+        self._eidf = {w: math.log((len(self.entries) + 1) / d) for w, d in edf.items()}
+        # each question's words -> (question, 1 / its norm): the overlap a word adds, pre-divided
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for i, q in enumerate(self.questions):
+            inv = 1.0 / (math.sqrt(sum(self._qidf[w] ** 2 for w in set(q))) or 1.0)
+            for w in sorted(set(q)):
+                self._postings.setdefault(w, []).append((i, inv))
+        self._enorm = [self._norm(e) for e in self.entries]
+
+    def __bool__(self) -> bool:
+        return bool(self.questions)
+
+    def _norm(self, words: frozenset[str] | set[str]) -> float:
+        return math.sqrt(sum(self._eidf.get(w, self.UNSEEN_WEIGHT) ** 2 for w in words)) or 1.0
+
+    def nearest(self, words: set[str]) -> dict[int, float]:
+        """The entries that answered the questions nearest to ``words`` (cosine of IDF-weighted
+        words) -> share of the neighbours' similarity (sums to 1; empty when no question shares a
+        distinctive word)."""
+        acc: dict[int, float] = {}
+        for w in sorted(words):
+            idf = self._qidf.get(w, 0.0)
+            if idf < self.MIN_IDF:
+                continue
+            v = idf * idf
+            for i, inv in self._postings[w]:
+                acc[i] = acc.get(i, 0.0) + v * inv
+        best = heapq.nlargest(self.NEIGHBOURS, acc.items(), key=itemgetter(1))
+        total = sum(s for _, s in best)
+        out: dict[int, float] = {}
+        for i, s in best:
+            out[self.answers[i]] = out.get(self.answers[i], 0.0) + s / total
+        return out
+
+    def support(self, nearest: dict[int, float], entry: set[str]) -> float:
+        """How much the entries of ``nearest`` look like an entry with the words ``entry`` (weighted
+        cosine, 0..1)."""
+        if not nearest:
+            return 0.0
+        eidf = self._eidf
+        total = 0.0
+        for e, share in nearest.items():
+            common = self.entries[e] & entry
+            if common:
+                total += share * sum(eidf[w] ** 2 for w in common) / self._enorm[e]
+        return total / self._norm(entry) if total else 0.0
+
+    def document(self) -> dict:
+        return {"questions": self.questions, "entries": [sorted(e) for e in self.entries], "answers": self.answers}
+
+
 def _scale(raw: dict) -> dict[str, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in raw.items()}
 
@@ -187,8 +270,15 @@ def load_word_links(path: Path = MODEL_PATH, data: dict | None = None) -> WordLi
     return WordLinks(part) if part else WordLinks()
 
 
+def load_paraphrases(path: Path = PARAPHRASES_PATH) -> Paraphrases:
+    """The shipped :class:`Paraphrases` (empty when not fitted)."""
+    doc = _read(path)
+    return Paraphrases(doc.get("questions"), doc.get("entries"), doc.get("answers"))
+
+
 _SHIPPED = _read(MODEL_PATH)  # read once (~0.5 MB)
 MODEL, RERANKER = load_model(data=_SHIPPED)
 QUERY_PRIOR = load_query_prior(data=_SHIPPED)
 WORD_LINKS = load_word_links(data=_SHIPPED)
+PARAPHRASES = load_paraphrases()
 del _SHIPPED

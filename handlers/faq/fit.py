@@ -34,7 +34,7 @@ import json
 import math
 import multiprocessing
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +43,9 @@ from .decision import (
     CANDIDATE_FEATURES,
     FEATURES,
     MODEL_PATH,
+    PARAPHRASES_PATH,
     LogisticRule,
+    Paraphrases,
     QueryPrior,
     Reranker,
     WordLinks,
@@ -136,10 +138,11 @@ def cases_for(kb_path: Path | None, cases_path: Path) -> list[Case]:
 
 
 def samples(
-    cases: list[Case], reranker: Reranker | None, prior: QueryPrior | None = None, links: WordLinks | None = None
+    cases: list[Case], reranker: Reranker | None, prior: QueryPrior | None = None, links: WordLinks | None = None,
+    paraphrases: Paraphrases | None = None,
 ) -> list[Sample]:
-    """Decision samples after reranking with ``reranker`` (``prior``, ``links``: the query prior and
-    word links; none: empty)."""
+    """Decision samples after reranking with ``reranker`` (``prior``, ``links``, ``paraphrases``:
+    the query prior, word links and paraphrases; none: empty)."""
     out = []
     for c in cases:
         if c.ranking is None:
@@ -149,6 +152,7 @@ def samples(
         idx.reranker = reranker
         idx.query_prior = prior or QueryPrior()
         idx.word_links = links or WordLinks()
+        idx.paraphrases = paraphrases or Paraphrases()
         rk = idx._rerank(c.query, c.content, c.ranking)
         top = idx.entries[rk.ranked[0][1]].id
         f = idx.features(c.query, c.content, rk)
@@ -158,20 +162,72 @@ def samples(
 
 def stacked_samples(
     data: dict[str, list[Case]], names: list[str], reranker: Reranker | None, prior: QueryPrior | None = None,
-    links: WordLinks | None = None,
+    links: WordLinks | None = None, paraphrases: Paraphrases | None = None,
 ) -> list[Sample]:
     """Decision samples for fitting: each base's cases reranked and scored by a reranker, a query
-    prior and word links fitted without it (STACK_FOLDS groups of bases), so the decision learns
+    prior, word links and paraphrases fitted without it (STACK_FOLDS groups of bases), so the decision learns
     how far to trust them on a base they have not seen -- fitted on the base itself they are
     over-confident.  With STACK_FOLDS = 0 (or too few bases): the models as given."""
     if not STACK_FOLDS or len(names) <= STACK_FOLDS:
-        return samples([c for n in names for c in data[n]], reranker, prior, links)
+        return samples([c for n in names for c in data[n]], reranker, prior, links, paraphrases)
     out: list[Sample] = []
     for held in fold_groups(names, STACK_FOLDS):
-        rest = [c for n in names if n not in held for c in data[n]]
-        rr = fit_reranker(rest) if reranker is not None else None
-        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest))
+        rest_names = [n for n in names if n not in held]
+        rest = [c for n in rest_names for c in data[n]]
+        rr = fit_reranker(cross_base_candidates(data, rest_names)) if reranker is not None else None
+        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest), fit_paraphrases(rest))
     return out
+
+
+def cross_base_candidates(data: dict[str, list[Case]], names: list[str]) -> list[Case]:
+    """The cases of ``names``, their candidates' cross-base features (word links, paraphrases) set
+    from models fitted without their group of bases (STACK_FOLDS groups), as a new base will see
+    them -- fitted on the base itself they know every paraphrase and the reranker would over-trust
+    them.  What :func:`fit_reranker` is fitted on."""
+    for group in fold_groups(names, STACK_FOLDS):
+        rest = [c for n in names if n not in group for c in data[n]]
+        links, para = fit_word_links(rest), fit_paraphrases(rest)
+        for c in (c for n in group for c in data[n]):
+            if c.ranking is None:
+                continue
+            words = question_words(c.content)
+            near = para.nearest(words)
+            for f, (_, k) in zip(c.candidates, c.ranking.ranked, strict=False):
+                entry = c.index.entry_words(k)
+                f["links_mean"], f["links_unexplained"] = links.features(words, entry)
+                f["para"] = para.support(near, entry)
+            top = max(f["para"] for f in c.candidates)
+            for f in c.candidates:
+                f["para_gap"] = f["para"] - top
+    return [c for n in names for c in data[n]]
+
+
+def _expected_entries(cases: list[Case]) -> Iterator[tuple[Case, int]]:
+    """Each answerable, ranked case with the position of its expected entry in its index."""
+    positions: dict[int, dict[str, int]] = {}
+    for c in cases:
+        if c.ranking is None or not c.expected:
+            continue
+        where = positions.setdefault(id(c.index), {e.id: k for k, e in enumerate(c.index.entries)})
+        k = where.get(c.expected)
+        if k is not None:
+            yield c, k
+
+
+def fit_paraphrases(cases: list[Case]) -> Paraphrases:
+    """The answerable questions of ``cases`` with the words of their expected entries."""
+    questions: list[list[str]] = []
+    entries: list[list[str]] = []
+    answers: list[int] = []
+    seen: dict[tuple[int, int], int] = {}
+    for c, k in _expected_entries(cases):
+        key = (id(c.index), k)
+        if key not in seen:
+            seen[key] = len(entries)
+            entries.append(sorted(c.index.entry_words(k)))
+        questions.append(sorted(question_words(c.content)))
+        answers.append(seen[key])
+    return Paraphrases(questions, entries, answers)
 
 
 def fit_word_links(cases: list[Case], min_count: int = 2) -> WordLinks:
@@ -181,14 +237,7 @@ def fit_word_links(cases: list[Case], min_count: int = 2) -> WordLinks:
     cq: Counter[str] = Counter()
     ce: Counter[str] = Counter()
     n = 0
-    positions: dict[int, dict[str, int]] = {}
-    for c in cases:
-        if c.ranking is None or not c.expected:
-            continue
-        where = positions.setdefault(id(c.index), {e.id: k for k, e in enumerate(c.index.entries)})
-        k = where.get(c.expected)
-        if k is None:
-            continue
+    for c, k in _expected_entries(cases):
         entry = c.index.entry_words(k)
         other = question_words(c.content) - entry
         n += 1
@@ -504,15 +553,17 @@ class Models:
     reranker: Reranker | None
     prior: QueryPrior
     links: WordLinks
+    paraphrases: Paraphrases
     rule: LogisticRule
 
 
 def fit_models(data: dict[str, list[Case]], names: list[str], no_rerank: bool = False) -> Models:
-    """The reranker, the query prior, the word links and the decision model fitted on ``names``."""
+    """The reranker, the query prior, the word links, the paraphrases and the decision model fitted
+    on ``names``."""
     train = [c for n in names for c in data[n]]
-    rr = None if no_rerank else fit_reranker(train)
-    prior, links = fit_query_prior(train), fit_word_links(train)
-    return Models(rr, prior, links, fit_decision(stacked_samples(data, names, rr, prior, links)))
+    rr = None if no_rerank else fit_reranker(cross_base_candidates(data, names))
+    prior, links, para = fit_query_prior(train), fit_word_links(train), fit_paraphrases(train)
+    return Models(rr, prior, links, para, fit_decision(stacked_samples(data, names, rr, prior, links, para)))
 
 
 _FOLD_DATA: tuple[dict[str, list[Case]], list[str], bool] | None = None  # set by main for _fold
@@ -526,7 +577,7 @@ def _fold(group: tuple[str, ...]) -> dict[str, tuple[list[Sample], list[float]]]
     m = fit_models(data, [n for n in train_names if n not in group], no_rerank)
     out = {}
     for name in group:
-        test = samples(data[name], m.reranker, m.prior, m.links)
+        test = samples(data[name], m.reranker, m.prior, m.links, m.paraphrases)
         out[name] = (test, [m.rule.probability(s.features) if s.features is not None else 0.0 for s in test])
     return out
 
@@ -606,13 +657,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}"
               f"  ranking ceiling {ceiling:.3f}{tag}")
     fitted = fit_models(data, train_names, args.no_rerank)
-    rr, prior, links, final = fitted.reranker, fitted.prior, fitted.links, fitted.rule
+    rr, prior, links, para, final = fitted.reranker, fitted.prior, fitted.links, fitted.paraphrases, fitted.rule
     final = LogisticRule(final.weights, final.bias, threshold, final.scale, final.trees)
     print("final models on", ", ".join(train_names), f"threshold {final.threshold:.3f}")
     if args.unseen:
         print("sets never used for fitting (final models):")
         for name in UNSEEN_SETS:
-            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr, prior, links))
+            m = metrics(final, samples(cases_for(*EVAL_SETS[name]), rr, prior, links, para))
             print(f"  {name:10s} top1 {m['top1']:.3f}  false {m['false']:.3f}  wrong {m['wrong']:.3f}")
     if rr is not None:
         print("  reranker:", ", ".join(f"{n} {w:+.2f}" for n, w in rr.weights.items()))
@@ -628,7 +679,8 @@ def main(argv: list[str] | None = None) -> int:
         doc["query_prior"] = {"bias": prior.bias, "weights": prior.weights}
         doc["word_links"] = links.links
         MODEL_PATH.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-        print("written", MODEL_PATH)
+        PARAPHRASES_PATH.write_text(json.dumps(para.document(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        print("written", MODEL_PATH, PARAPHRASES_PATH)
     return 0
 
 
