@@ -11,7 +11,9 @@ training sets (:data:`TRAINING_SETS`).  For each case the engine ranks entries o
   candidate's features (:meth:`engine.FaqIndex.features`), whether it is the expected entry
   (label 0: another entry, or a question with no answer).  One of its features is the query
   prior (:class:`decision.QueryPrior`, naive Bayes over the question's words: "nào tốt", "giá
-  vàng" are asked of communes that cannot answer them).  It is fitted on cases reranked and
+  vàng" are asked of communes that cannot answer them).  The reranker's cross-base features (word
+  links, :class:`decision.Paraphrases`) are set from models fitted without the case's group of
+  bases (:func:`cross_base_candidates`).  It is fitted on cases reranked and
   scored by a reranker, a prior and word links (:class:`decision.WordLinks`) that did not see
   their base (:func:`stacked_samples`), as a new base will be.  Its threshold is the lowest that keeps
   false and wrong answers within FALSE_BUDGET and WRONG_BUDGET on *out-of-fold* probabilities:
