@@ -22,4 +22,5 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/faq.py
+	$(VENV)/bin/python benchmarks/faq_baselines.py
 	$(VENV)/bin/python benchmarks/ingest.py
