@@ -224,15 +224,23 @@ def test_paraphrases_carry_what_citizens_meant_to_another_base(tmp_path):
         KbEntry("ks", "Đăng ký khai sinh cho trẻ", answer="Nộp tờ khai khai sinh và giấy chứng sinh."),
     ])
     content, _, _ = other._analyse_query("ny em dinh cuoi thang sau")
-    near = para.nearest({t.plain for t in content})
+    words = {t.plain for t in content}
+    near = para.nearest(words)
     assert near and abs(sum(near.values()) - 1.0) < 1e-9
-    marriage, birth = (para.support(near, other.entry_words(k)) for k in (0, 1))
-    assert marriage > 2 * birth and 0.0 < marriage <= 1.0
-    assert para.nearest({"xoso"}) == {} and para.support({}, other.entry_words(0)) == 0.0
+    profile = para.profile(words)
+    marriage, birth = (para.support(profile, other.entry_words(k)) for k in (0, 1))
+    assert marriage > 2 * birth and 0.0 < marriage <= 1.0 + 1e-9
+    # the profile is the share-weighted cosine with each neighbour entry, summed
+    entry = other.entry_words(0)
+    direct = sum(
+        share * sum(para._eidf[w] ** 2 for w in para.entries[e] & entry) / para._enorm[e] for e, share in near.items()
+    ) / para._norm(entry)
+    assert abs(marriage - direct) < 1e-9
+    assert para.nearest({"xoso"}) == {} and para.support(para.profile({"xoso"}), entry) == 0.0
     path = tmp_path / "paraphrases.json"
     path.write_text(json.dumps(para.document()), encoding="utf-8")
     again = decision.load_paraphrases(path)
-    assert again.nearest({t.plain for t in content}) == near
+    assert again.nearest(words) == near and again.profile(words) == profile
     assert not decision.load_paraphrases(tmp_path / "missing.json")
 
 

@@ -183,12 +183,16 @@ class Paraphrases:
         self._qidf = {w: math.log(n / d) for w, d in df.items()}
         edf = Counter(w for e in self.entries for w in e)
         self._eidf = {w: math.log((len(self.entries) + 1) / d) for w, d in edf.items()}
-        # each question's words -> (question, 1 / its norm): the overlap a word adds, pre-divided
-        self._postings: dict[str, list[tuple[int, float]]] = {}
+        # a distinctive word -> {question: the word's IDF² / the question's norm}: what the word adds
+        # to that question's cosine (the new question's norm is the same for all, so left out)
+        self._postings: dict[str, dict[int, float]] = {}
         for i, q in enumerate(self.questions):
-            inv = 1.0 / (math.sqrt(sum(self._qidf[w] ** 2 for w in set(q))) or 1.0)
-            for w in sorted(set(q)):
-                self._postings.setdefault(w, []).append((i, inv))
+            words = sorted(set(q))
+            inv = 1.0 / (math.sqrt(sum(self._qidf[w] ** 2 for w in words)) or 1.0)
+            for w in words:
+                idf = self._qidf[w]
+                if idf >= self.MIN_IDF:
+                    self._postings.setdefault(w, {})[i] = idf * idf * inv
         self._enorm = [self._norm(e) for e in self.entries]
 
     def __bool__(self) -> bool:
@@ -201,14 +205,14 @@ class Paraphrases:
         """The entries that answered the questions nearest to ``words`` (cosine of IDF-weighted
         words) -> share of the neighbours' similarity (sums to 1; empty when no question shares a
         distinctive word)."""
-        acc: dict[int, float] = {}
-        for w in sorted(words):
-            idf = self._qidf.get(w, 0.0)
-            if idf < self.MIN_IDF:
-                continue
-            v = idf * idf
-            for i, inv in self._postings[w]:
-                acc[i] = acc.get(i, 0.0) + v * inv
+        postings = sorted((self._postings[w] for w in sorted(words) if w in self._postings), key=len, reverse=True)
+        if not postings:
+            return {}
+        acc = dict(postings[0])  # the longest list copied at C speed, the others added to it
+        get = acc.get
+        for post in postings[1:]:
+            for i, x in post.items():
+                acc[i] = get(i, 0.0) + x
         best = heapq.nlargest(self.NEIGHBOURS, acc.items(), key=itemgetter(1))
         total = sum(s for _, s in best)
         out: dict[int, float] = {}
@@ -216,17 +220,23 @@ class Paraphrases:
             out[self.answers[i]] = out.get(self.answers[i], 0.0) + s / total
         return out
 
-    def support(self, nearest: dict[int, float], entry: set[str]) -> float:
-        """How much the entries of ``nearest`` look like an entry with the words ``entry`` (weighted
-        cosine, 0..1)."""
-        if not nearest:
+    def profile(self, words: set[str]) -> dict[str, float]:
+        """What the entries that answered the questions nearest to ``words`` hold: entry word ->
+        its share of their normalised IDF² weight (computed once per question, so that
+        :meth:`support` costs one lookup per word of each candidate)."""
+        out: dict[str, float] = {}
+        for e, share in self.nearest(words).items():
+            scale = share / self._enorm[e]
+            for w in self.entries[e]:
+                out[w] = out.get(w, 0.0) + scale * self._eidf[w] ** 2
+        return out
+
+    def support(self, profile: dict[str, float], entry: set[str]) -> float:
+        """How much the entries of a :meth:`profile` look like an entry with the words ``entry``
+        (their share-weighted IDF cosine with it, 0..1)."""
+        if not profile:
             return 0.0
-        eidf = self._eidf
-        total = 0.0
-        for e, share in nearest.items():
-            common = self.entries[e] & entry
-            if common:
-                total += share * sum(eidf[w] ** 2 for w in common) / self._enorm[e]
+        total = sum(profile.get(w, 0.0) for w in sorted(entry))
         return total / self._norm(entry) if total else 0.0
 
     def document(self) -> dict:

@@ -1039,7 +1039,7 @@ class FaqIndex:
         qvec = self._char_query(qgrams)
         vague = _vague(content)
         words = question_words(content)
-        near = self.paraphrases.nearest(words)
+        near = self.paraphrases.profile(words)
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]

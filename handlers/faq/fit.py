@@ -193,7 +193,7 @@ def cross_base_candidates(data: dict[str, list[Case]], names: list[str]) -> list
             if c.ranking is None:
                 continue
             words = question_words(c.content)
-            near = para.nearest(words)
+            near = para.profile(words)
             for f, (_, k) in zip(c.candidates, c.ranking.ranked, strict=False):
                 entry = c.index.entry_words(k)
                 f["links_mean"], f["links_unexplained"] = links.features(words, entry)
