@@ -30,7 +30,7 @@ from pathlib import Path
 
 __all__ = [
     "CANDIDATE_FEATURES", "FEATURES", "LogisticRule", "MODEL", "MODEL_PATH", "PARAPHRASES", "PARAPHRASES_PATH",
-    "Paraphrases", "load_paraphrases", "QUERY_PRIOR", "QueryPrior",
+    "Paraphrases", "cross_base_features", "load_paraphrases", "QUERY_PRIOR", "QueryPrior",
     "WORD_LINKS", "WordLinks", "RERANKER", "RERANK_DEPTH", "Reranker", "load_model", "load_query_prior", "load_word_links", "query_terms",
 ]
 
@@ -48,7 +48,7 @@ FEATURES: tuple[str, ...] = (
     "links_mean", "links_unexplained",
 )
 MODEL_PATH = Path(__file__).with_name("decision_model.json")
-PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.json")  # fitted with the model (~1 MB)
+PARAPHRASES_PATH = Path(__file__).with_name("paraphrases.json")  # fitted with the model (~0.6 MB)
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,24 @@ class Paraphrases:
 
     def document(self) -> dict:
         return {"questions": self.questions, "entries": [sorted(e) for e in self.entries], "answers": self.answers}
+
+
+def cross_base_features(
+    words: set[str], entries: list[set[str]], links: WordLinks, paraphrases: Paraphrases
+) -> list[dict[str, float]]:
+    """The reranker features other bases teach, for candidates with the words ``entries``: word
+    links of the question's other ``words`` (``links_mean``, ``links_unexplained``) and how much
+    each candidate looks like the entries that answered the nearest questions (``para``, and
+    ``para_gap`` to the best candidate).  One definition for the engine and the fit."""
+    profile = paraphrases.profile(words)
+    out = []
+    for entry in entries:
+        links_mean, unexplained = links.features(words, entry)
+        out.append({"links_mean": links_mean, "links_unexplained": unexplained, "para": paraphrases.support(profile, entry)})
+    top = max((f["para"] for f in out), default=0.0)
+    for f in out:
+        f["para_gap"] = f["para"] - top
+    return out
 
 
 def _scale(raw: dict) -> dict[str, tuple[float, float]]:

@@ -23,8 +23,8 @@ Pipeline for a query:
    seen count against every entry.
 7. The learnt stages (:mod:`decision`, fitted by :mod:`fit`): a reranker reorders the 8 leading
    candidates (with what questions asked of other bases say: word links, and how much a
-   candidate looks like the entries that answered the nearest such questions), and a decision model gives the probability that the top one is the entry a staff
-   member would pick; the query is answered above the model's threshold, otherwise the close
+   candidate looks like the entries that answered the nearest such questions), and a decision
+   model gives the probability that the top one is the entry a staff member would pick; the query is answered above the model's threshold, otherwise the close
    candidates are suggested (or "none" when nothing is close).  Without a fitted model the older
    rules still work: ``rule=calibrate.POSTERIOR`` (posterior >= 0.8 and similarity >= 0.3, plus the
    anchored and near answers, and intent cues ``normalize.NON_PROCEDURAL`` that the base's own
@@ -1038,15 +1038,11 @@ class FaqIndex:
         qgrams = rk.qgrams or _char_grams(" ".join(t.text for t in content if t.text) if query is None else query)
         qvec = self._char_query(qgrams)
         vague = _vague(content)
-        words = question_words(content)
-        near = self.paraphrases.profile(words)
         for i, (s, k) in enumerate(cands):
             tc = self._tcounts[k]
             ans = self._answer_terms[k]
             held = sum(qw[t] * v for t, v in qdot.items() if tc.get(t, 0))
             answer_only = sum(qw[t] * v for t, v in qdot.items() if not tc.get(t, 0) and t in ans)
-            entry_words = self.entry_words(k)
-            links_mean, unexplained = self.word_links.features(words, entry_words)
             out.append({
                 "sim": s,
                 "sim_gap": s - s_top,
@@ -1064,16 +1060,14 @@ class FaqIndex:
                 "answer_sim": self._answer_sim(content, k),
                 "accent_conflict": self._accent_conflict(content, k),
                 "vague_cov": self._entry_cov(k, qdot) if vague else 0.0,
-                # the question's words this entry lacks, linked to its words by what citizens
-                # write for it on other bases ("cưới" → kết hôn), or not
-                "links_mean": links_mean,
-                "links_unexplained": unexplained,
-                # what the entries that answered the nearest questions asked on other bases look like
-                "para": self.paraphrases.support(near, entry_words),
             })
-        top_para = max((f["para"] for f in out), default=0.0)
-        for f in out:
-            f["para_gap"] = f["para"] - top_para
+        # what other bases teach: words citizens use for these entries ("cưới" → kết hôn), and the
+        # entries that answered the nearest questions asked there
+        taught = dec.cross_base_features(
+            question_words(content), [self.entry_words(k) for _, k in cands], self.word_links, self.paraphrases
+        )
+        for f, extra in zip(out, taught, strict=True):
+            f.update(extra)
         return out
 
     def _entry_cov(self, k: int, qdot: dict[str, float]) -> float:

@@ -51,6 +51,7 @@ from .decision import (
     QueryPrior,
     Reranker,
     WordLinks,
+    cross_base_features,
     query_terms,
 )
 from .engine import FaqIndex, Ranking, question_words
@@ -167,8 +168,8 @@ def stacked_samples(
     links: WordLinks | None = None, paraphrases: Paraphrases | None = None,
 ) -> list[Sample]:
     """Decision samples for fitting: each base's cases reranked and scored by a reranker, a query
-    prior, word links and paraphrases fitted without it (STACK_FOLDS groups of bases), so the decision learns
-    how far to trust them on a base they have not seen -- fitted on the base itself they are
+    prior, word links and paraphrases fitted without it (STACK_FOLDS groups of bases), so the
+    decision learns how far to trust them on a base they have not seen -- fitted on the base itself they are
     over-confident.  With STACK_FOLDS = 0 (or too few bases): the models as given."""
     if not STACK_FOLDS or len(names) <= STACK_FOLDS:
         return samples([c for n in names for c in data[n]], reranker, prior, links, paraphrases)
@@ -177,7 +178,9 @@ def stacked_samples(
         rest_names = [n for n in names if n not in held]
         rest = [c for n in rest_names for c in data[n]]
         rr = fit_reranker(cross_base_candidates(data, rest_names)) if reranker is not None else None
-        out += samples([c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest), fit_paraphrases(rest))
+        out += samples(
+            [c for n in held for c in data[n]], rr, fit_query_prior(rest), fit_word_links(rest), fit_paraphrases(rest)
+        )
     return out
 
 
@@ -192,15 +195,10 @@ def cross_base_candidates(data: dict[str, list[Case]], names: list[str]) -> list
         for c in (c for n in group for c in data[n]):
             if c.ranking is None:
                 continue
-            words = question_words(c.content)
-            near = para.profile(words)
-            for f, (_, k) in zip(c.candidates, c.ranking.ranked, strict=False):
-                entry = c.index.entry_words(k)
-                f["links_mean"], f["links_unexplained"] = links.features(words, entry)
-                f["para"] = para.support(near, entry)
-            top = max(f["para"] for f in c.candidates)
-            for f in c.candidates:
-                f["para_gap"] = f["para"] - top
+            entries = [c.index.entry_words(k) for _, k in c.ranking.ranked[: len(c.candidates)]]
+            for f, extra in zip(c.candidates, cross_base_features(question_words(c.content), entries, links, para),
+                                strict=True):
+                f.update(extra)
     return [c for n in names for c in data[n]]
 
 
