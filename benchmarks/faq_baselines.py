@@ -25,7 +25,6 @@ import argparse
 import math
 import multiprocessing
 import sys
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from handlers.faq import FaqIndex, KbEntry  # noqa: E402
 from handlers.faq.evaluate import read_cases  # noqa: E402
 from handlers.faq.fit import EVAL_SETS, TRAINING_SETS, UNSEEN_SETS  # noqa: E402
 from handlers.faq.kb_io import load_starter_kb, read_kb  # noqa: E402
+from handlers.faq.normalize import strip_accents  # noqa: E402
 
 FALSE_BUDGET, WRONG_BUDGET = 0.04, 0.02
 
@@ -46,9 +46,7 @@ Ranked = list[tuple[str, float]]
 
 def strip(text: str) -> str:
     """Lower case without diacritics, đ → d, punctuation as spaces."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in strip_accents(text.lower())).split())
 
 
 def phrasings(kb: list[KbEntry]) -> list[tuple[str, str]]:

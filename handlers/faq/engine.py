@@ -24,12 +24,13 @@ Pipeline for a query:
 7. The learnt stages (:mod:`decision`, fitted by :mod:`fit`): a reranker reorders the 8 leading
    candidates (with what questions asked of other bases say: word links, and how much a
    candidate looks like the entries that answered the nearest such questions), and a decision
-   model gives the probability that the top one is the entry a staff member would pick; the query is answered above the model's threshold, otherwise the close
-   candidates are suggested (or "none" when nothing is close).  Without a fitted model the older
-   rules still work: ``rule=calibrate.POSTERIOR`` (posterior >= 0.8 and similarity >= 0.3, plus the
-   anchored and near answers, and intent cues ``normalize.NON_PROCEDURAL`` that the base's own
-   phrasings never use turn an answer into a suggestion), or ``build(calibrate=True)`` for the
-   self-calibrated cut on top score and lead.
+   model gives the probability that the top one is the entry a staff member would pick; the query
+   is answered above the model's threshold, otherwise the close candidates are suggested (or
+   "none" when nothing is close).  Without a fitted model the older rules still work:
+   ``rule=calibrate.POSTERIOR`` (posterior >= 0.8 and similarity >= 0.3, plus the anchored and near
+   answers, and intent cues ``normalize.NON_PROCEDURAL`` that the base's own phrasings never use
+   turn an answer into a suggestion), or ``build(calibrate=True)`` for the self-calibrated cut on
+   top score and lead.
 
 The index is immutable after :meth:`FaqIndex.build` (the abbreviation table is built on first use
 or by :meth:`FaqIndex.warm`, under a lock); :meth:`FaqIndex.ask` only reads it (the caches used are
