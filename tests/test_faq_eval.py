@@ -1,6 +1,6 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Fifty knowledge bases with citizen-typed cases (about 14,400 in all), written by different
+Seventy-four knowledge bases with citizen-typed cases (about 21,400 in all), written by different
 people for different places (handlers.faq.fit lists them): the starter base with
 ``faq_eval_cases.csv``, then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune
 (heldout), urban wards (blind, wardC, wardF), a northern mountain commune (fresh), generic rural
@@ -26,10 +26,24 @@ commune, Sơn La Thái commune, Quảng Trị commune of war veterans and unexpl
 peri-urban commune, Ninh Thuận Chăm commune, Long An border commune, Phú Quốc island ward, Thái Bình
 rice commune, Đắk Lắk Ê Đê commune, Lý Sơn island, Hà Nội old-quarter ward, Tây Ninh Cao Đài commune,
 Sa Pa H'Mông and Dao ward, Hậu Giang canal commune), each measured unseen first, and one unseen
-(vungtauS3: a Vũng Tàu seaside ward of offshore oil workers).
+(vungtauS3: a Vũng Tàu seaside ward of offshore oil workers); and from session 9, from the same
+brief, twelve in training (hoianA4, dienbienC4, binhduongD4, namdinhF4, hatinhG4, langsonH4,
+quangngaiA5, caobangB5, ninhbinhD5, phuyenE5, bacgiangF5, hoabinhH5: Hội An old-town ward, Điện
+Biên border commune with portal-style titles, Bình Dương ward of factory workers renting rooms, Nam
+Định Catholic commune with "Hỏi: …" entries, Hà Tĩnh fishing commune in Nghệ Tĩnh speech, Lạng Sơn
+border-trade commune with one-line entries, Quảng Ngãi commune beside the Dung Quất zone, Cao Bằng
+Tày and Nùng commune, Ninh Bình heritage commune, Phú Yên lobster-farming commune, Bắc Giang lychee
+commune, Hòa Bình reservoir commune), each measured unseen first, and four unseen (kontumB4: a Kon
+Tum commune of Xơ Đăng and Ba Na villages writing simple Vietnamese; canthoE4: a Cần Thơ riverside
+ward of floating-market traders; tiengiangC5: a Tiền Giang orchard commune; angiangG5: an An Giang
+border commune with Chăm and Khmer villages); and eight more unseen, written while that model was
+being fitted and measured only with it (haiduongA6 Hải Dương lychee commune beside an industrial
+park, quangbinhB6 Quảng Bình flood commune, binhphuocC6 Bình Phước S'tiêng border commune, hungyenD6
+Hưng Yên longan commune, vinhlongE6 Vĩnh Long pottery-kiln commune, laichauF6 Lai Châu Dao and Hà Nhì
+commune, khanhhoaG6 Nha Trang beach ward, thanhxuanH6 Hà Nội apartment-block ward).
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; the fourteen ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to vungtauS3) are
+*training* sets; the twenty-six ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to thanhxuanH6) are
 never used for fitting or tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and
 noted in NOTES.md).
@@ -54,59 +68,84 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.965, 0.000, 0.006),
+    "starter": (0.977, 0.000, 0.006),
     "heldout": (0.992, 0.029, 0.000),
-    "blind": (0.940, 0.028, 0.000),
+    "blind": (0.947, 0.028, 0.000),
     "fresh": (0.986, 0.000, 0.000),
-    "wardC": (0.910, 0.030, 0.020),
-    "communeB": (0.941, 0.000, 0.008),
-    "communeA": (0.865, 0.014, 0.013),
-    "highlandE": (0.911, 0.000, 0.005),
-    "wardF": (0.904, 0.000, 0.007),
-    "industryK": (0.847, 0.053, 0.000),
-    "mekongI": (0.866, 0.042, 0.018),
-    "centralJ": (0.916, 0.014, 0.019),
-    "urbanL": (0.902, 0.014, 0.014),
-    "ngheO": (0.842, 0.000, 0.009),
-    "quangninhP": (0.946, 0.013, 0.004),
-    "dongnaiQ": (0.907, 0.053, 0.014),
-    "teaR": (0.893, 0.013, 0.009),
+    "wardC": (0.920, 0.015, 0.025),
+    "communeB": (0.929, 0.000, 0.008),
+    "communeA": (0.892, 0.014, 0.022),
+    "highlandE": (0.915, 0.015, 0.009),
+    "wardF": (0.908, 0.000, 0.011),
+    "industryK": (0.865, 0.080, 0.013),
+    "mekongI": (0.866, 0.014, 0.018),
+    "centralJ": (0.926, 0.014, 0.028),
+    "urbanL": (0.912, 0.027, 0.014),
+    "ngheO": (0.851, 0.000, 0.009),
+    "quangninhP": (0.941, 0.013, 0.009),
+    "dongnaiQ": (0.912, 0.053, 0.018),
+    "teaR": (0.893, 0.013, 0.014),
     # near-miss questions invented for the place (the usual topics ruled out by the brief)
-    "lamdongW": (0.935, 0.039, 0.005),
-    "haiphongX": (0.935, 0.025, 0.014),
-    "bentreY": (0.912, 0.013, 0.000),
-    "binhdinhZ": (0.936, 0.051, 0.000),
-    "hueE3": (0.877, 0.013, 0.014),
-    "camauF3": (0.944, 0.000, 0.014),
-    "sonlaG3": (0.870, 0.038, 0.018),
-    "quangtriH3": (0.921, 0.026, 0.009),
-    "dongankI3": (0.887, 0.067, 0.013),
-    "ninhthuanJ3": (0.911, 0.026, 0.005),
-    "longanK3": (0.898, 0.026, 0.023),
-    "phuquocL3": (0.906, 0.000, 0.019),
-    "thaibinhM3": (0.903, 0.013, 0.005),
-    "daklakN3": (0.902, 0.013, 0.005),
-    "lysonO3": (0.902, 0.025, 0.009),
-    "hoankiemP3": (0.893, 0.000, 0.009),
-    "tayninhQ3": (0.865, 0.026, 0.028),
-    "sapaR3": (0.705, 0.051, 0.032),
-    "haugiangT3": (0.926, 0.000, 0.009),
+    "lamdongW": (0.949, 0.039, 0.005),
+    "haiphongX": (0.940, 0.013, 0.019),
+    "bentreY": (0.944, 0.000, 0.000),
+    "binhdinhZ": (0.931, 0.038, 0.000),
+    "hueE3": (0.909, 0.013, 0.023),
+    "camauF3": (0.944, 0.000, 0.018),
+    "sonlaG3": (0.875, 0.013, 0.023),
+    "quangtriH3": (0.935, 0.026, 0.019),
+    "dongankI3": (0.892, 0.067, 0.027),
+    "ninhthuanJ3": (0.934, 0.026, 0.005),
+    "longanK3": (0.921, 0.038, 0.023),
+    "phuquocL3": (0.911, 0.000, 0.019),
+    "thaibinhM3": (0.912, 0.027, 0.005),
+    "daklakN3": (0.898, 0.038, 0.009),
+    "lysonO3": (0.911, 0.038, 0.014),
+    "hoankiemP3": (0.907, 0.000, 0.014),
+    "tayninhQ3": (0.879, 0.026, 0.028),
+    "sapaR3": (0.724, 0.038, 0.042),
+    "haugiangT3": (0.940, 0.000, 0.014),
+    "hoianA4": (0.901, 0.027, 0.009),
+    "dienbienC4": (0.898, 0.013, 0.019),
+    "binhduongD4": (0.921, 0.013, 0.005),
+    "namdinhF4": (0.930, 0.040, 0.009),
+    "hatinhG4": (0.906, 0.013, 0.009),
+    "langsonH4": (0.879, 0.000, 0.014),
+    "quangngaiA5": (0.972, 0.051, 0.005),
+    "caobangB5": (0.889, 0.039, 0.023),
+    "ninhbinhD5": (0.921, 0.000, 0.014),
+    "phuyenE5": (0.930, 0.013, 0.009),
+    "bacgiangF5": (0.913, 0.026, 0.018),
+    "hoabinhH5": (0.940, 0.026, 0.005),
     # never used for fitting: the honest estimate
-    "coastalD": (0.895, 0.000, 0.005),
-    "deltaG": (0.870, 0.014, 0.013),
-    "mountainH": (0.753, 0.043, 0.042),
-    "hanoiN": (0.838, 0.014, 0.018),
-    "islandM": (0.804, 0.014, 0.022),
-    "soctrangS": (0.887, 0.027, 0.009),
-    "hagiangT": (0.824, 0.013, 0.046),
-    "danangU": (0.827, 0.026, 0.033),
-    "bacninhV": (0.782, 0.040, 0.028),
+    "coastalD": (0.880, 0.000, 0.010),
+    "deltaG": (0.897, 0.014, 0.013),
+    "mountainH": (0.791, 0.057, 0.046),
+    "hanoiN": (0.852, 0.014, 0.018),
+    "islandM": (0.804, 0.028, 0.022),
+    "soctrangS": (0.896, 0.013, 0.023),
+    "hagiangT": (0.847, 0.013, 0.042),
+    "danangU": (0.846, 0.026, 0.042),
+    "bacninhV": (0.806, 0.053, 0.042),
     # ... and written from the brief that rules out the usual near-miss topics
-    "thanhhoaA2": (0.855, 0.051, 0.028),
-    "gialaiB2": (0.926, 0.013, 0.014),
-    "hcmcC2": (0.843, 0.053, 0.018),
-    "yenbaiD2": (0.837, 0.067, 0.019),
-    "vungtauS3": (0.851, 0.025, 0.037),
+    "thanhhoaA2": (0.878, 0.038, 0.033),
+    "gialaiB2": (0.944, 0.000, 0.009),
+    "hcmcC2": (0.847, 0.053, 0.018),
+    "yenbaiD2": (0.874, 0.027, 0.023),
+    "vungtauS3": (0.865, 0.038, 0.033),
+    "kontumB4": (0.838, 0.078, 0.028),
+    "canthoE4": (0.897, 0.037, 0.014),
+    "tiengiangC5": (0.884, 0.026, 0.005),
+    "angiangG5": (0.888, 0.038, 0.014),
+    # written while the session-9 model was fitted, measured only with it
+    "haiduongA6": (0.939, 0.052, 0.014),
+    "quangbinhB6": (0.893, 0.067, 0.019),
+    "binhphuocC6": (0.909, 0.080, 0.036),
+    "hungyenD6": (0.902, 0.027, 0.000),
+    "vinhlongE6": (0.870, 0.075, 0.023),
+    "laichauF6": (0.765, 0.052, 0.038),
+    "khanhhoaG6": (0.875, 0.078, 0.014),
+    "thanhxuanH6": (0.935, 0.091, 0.009),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
