@@ -14,7 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot import console_faq
+from bot import console_faq, login_guard
 from bot.console_page import (
     COOKIE,
     SESSION_DAYS,
@@ -54,9 +54,16 @@ async def login(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     async with hub.sessions() as session:
         user = (await session.exec(select(StaffUser).where(StaffUser.username == username))).first()
+        left = await login_guard.locked_for(session, user) if user is not None else None
+    if left is not None:
+        await asyncio.sleep(0.5)
+        return page("Đăng nhập", _login_form(login_guard.locked_message(left), username), status=429)
     ok = user is not None and user.active and await asyncio.to_thread(check_password, password, user.password_hash)
+    if user is not None:
+        async with session_scope(hub.sessions) as session:
+            login_guard.record(session, user, ok)
     if not ok:
-        await asyncio.sleep(0.5)  # slows guessing a little
+        await asyncio.sleep(0.5)  # slows guessing a little; login_guard stops it after a few tries
         return page("Đăng nhập", _login_form("Sai tên đăng nhập hoặc mật khẩu.", username), status=401)
     token = secrets.token_urlsafe(32)
     async with session_scope(hub.sessions) as session:

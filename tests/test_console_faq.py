@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -97,7 +98,7 @@ async def test_staff_adds_an_entry_and_the_bot_answers_with_it(hub):
     assert resp.status == 200 and not (await entry(hub, DEMO_COMMUNE, saved.ext_id)).active
     async with hub.hub.sessions() as s:
         actions = [a.action for a in (await s.exec(select(AuditLog).where(AuditLog.actor == "canbo"))).all()]
-    assert actions == ["faq.create", "faq.deactivate"]
+    assert actions == ["login", "faq.create", "faq.deactivate"]  # log-ins are audited too
 
 
 async def test_units_decide_what_staff_see_and_change(hub):
@@ -450,3 +451,36 @@ async def test_out_of_range_ids_are_refused_cleanly(hub):
     resp = await hub.client.post("/console/faq/review", data={"csrf": csrf, "unit": DEMO_COMMUNE,
                                                               "normalized": "x", "entry": huge})
     assert resp.status == 400
+
+
+async def test_login_locks_an_account_after_repeated_wrong_passwords(hub):
+    async def attempt(username: str, password: str) -> aiohttp.ClientResponse:
+        hub.client.session.cookie_jar.clear()
+        return await hub.client.post("/login", data={"username": username, "password": password},
+                                     allow_redirects=False)
+
+    for i in range(5):
+        resp = await attempt("canbo", f"sai-{i}")
+        assert resp.status == 401 and "Sai tên đăng nhập hoặc mật khẩu." in await resp.text()
+    resp = await attempt("canbo", "mk-canbo-1")  # the right password, but too late
+    assert resp.status == 429
+    text = await resp.text()
+    assert "đã nhập sai mật khẩu 5 lần" in text and "15 phút" in text
+    assert (await attempt("tinh", "mk-tinh-1")).status == 302  # other accounts are not affected
+    for i in range(6):  # a name that matches no account is never locked, and never written down
+        assert (await attempt("khong-co-ai", f"sai-{i}")).status == 401
+
+    async with hub.hub.sessions() as s:
+        rows = (await s.exec(select(AuditLog).where(AuditLog.action.in_(["login", "login_failed"])))).all()  # type: ignore[attr-defined]
+    assert sorted((r.actor, r.action) for r in rows) == [("canbo", "login_failed")] * 5 + [("tinh", "login")]
+    assert not any("sai-" in str(r.detail) or r.actor == "khong-co-ai" for r in rows)
+
+    # fifteen minutes later the account takes its password again; a success clears the count
+    async with session_scope(hub.hub.sessions) as s:
+        for r in (await s.exec(select(AuditLog).where(AuditLog.actor == "canbo"))).all():
+            r.at = r.at - timedelta(minutes=16)
+            s.add(r)
+    assert (await attempt("canbo", "mk-canbo-1")).status == 302
+    for i in range(4):
+        assert (await attempt("canbo", f"lai-sai-{i}")).status == 401
+    assert (await attempt("canbo", "mk-canbo-1")).status == 302
