@@ -1,6 +1,6 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Eighty knowledge bases with citizen-typed cases (about 23,200 in all), written by different
+Ninety knowledge bases with citizen-typed cases (about 25,300 in all), written by different
 people for different places (handlers.faq.fit lists them): the starter base with
 ``faq_eval_cases.csv``, then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune
 (heldout), urban wards (blind, wardC, wardF), a northern mountain commune (fresh), generic rural
@@ -46,10 +46,19 @@ written after it was fitted (cuchiG7 Củ Chi commune on the edge of Hồ Chí M
 a wind farm, with Khmer and Hoa households) and a fourth (vinhphucH7: a Vĩnh Phúc commune of car-factory
 workers and recovered rice land) and a fifth (namtramyB7: a Nam Trà My commune of Xê Đăng villages and
 Ngọc Linh ginseng gardens) and a sixth (backanA7: a Bắc Kạn commune of Tày stilt-house homestays by
-Ba Bể lake).
+Ba Bể lake); and from session 10, eight in training written by the session itself when its helpers
+wrote nothing (quangnamA9 Duy Xuyên commune by Mỹ Sơn and the Thu Bồn floods, socsonB9 Sóc Sơn
+commune beside Nội Bài airport, samsonC9 Sầm Sơn beach ward, hoaiducD9 Hoài Đức craft-village commune
+with portal-style titles, taygiangE9 Tây Giang Cơ Tu commune in simple Vietnamese, binhtanH9 Bình Tân
+ward of migrant workers and hand-written house sales, nghialoG9 Nghĩa Lộ Thái commune, tamgiangJ9 Tam
+Giang lagoon commune with "Hỏi:/Đáp:" entries), each measured unseen first; and two
+unseen sets from helpers given the brief (tuyenquangF8: a Tuyên Quang commune of Tày, Dao and Sán Chay
+villages near Tân Trào with "Hỏi:/Đáp:" entries; hanamA8: a Hà Nam commune by the Đáy river, its
+quarries, cement plant and Tam Chúc pagoda, with "Thủ tục …" entries), which arrived after the
+session's fit had started and were measured only with its model.
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; the thirty-two ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to baclieuE7) are
+*training* sets; the thirty-four ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to hanamA8) are
 never used for fitting or tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and
 noted in NOTES.md).
@@ -74,90 +83,102 @@ DATA = Path(__file__).parent / "data"
 GOAL = {"top1": 0.95, "false_answer_rate": 0.05, "wrong_answer_rate": 0.03}
 # measured with the shipped model (top-1 / false / wrong), minus a little slack: fails on regressions
 MEASURED = {
-    "starter": (0.977, 0.000, 0.006),
+    "starter": (0.965, 0.000, 0.009),
     "heldout": (0.992, 0.029, 0.000),
     "blind": (0.947, 0.028, 0.000),
     "fresh": (0.986, 0.000, 0.000),
-    "wardC": (0.920, 0.015, 0.025),
-    "communeB": (0.929, 0.000, 0.008),
-    "communeA": (0.892, 0.014, 0.022),
-    "highlandE": (0.915, 0.015, 0.009),
-    "wardF": (0.908, 0.000, 0.011),
-    "industryK": (0.865, 0.080, 0.013),
-    "mekongI": (0.866, 0.014, 0.018),
-    "centralJ": (0.926, 0.014, 0.028),
-    "urbanL": (0.912, 0.027, 0.014),
-    "ngheO": (0.851, 0.000, 0.009),
-    "quangninhP": (0.941, 0.013, 0.009),
-    "dongnaiQ": (0.912, 0.053, 0.018),
-    "teaR": (0.893, 0.013, 0.014),
+    "wardC": (0.915, 0.030, 0.025),
+    "communeB": (0.924, 0.000, 0.008),
+    "communeA": (0.892, 0.014, 0.018),
+    "highlandE": (0.911, 0.015, 0.005),
+    "wardF": (0.897, 0.000, 0.015),
+    "industryK": (0.851, 0.053, 0.009),
+    "mekongI": (0.871, 0.014, 0.023),
+    "centralJ": (0.921, 0.014, 0.028),
+    "urbanL": (0.916, 0.014, 0.014),
+    "ngheO": (0.837, 0.000, 0.009),
+    "quangninhP": (0.932, 0.013, 0.004),
+    "dongnaiQ": (0.907, 0.053, 0.023),
+    "teaR": (0.874, 0.027, 0.014),
     # near-miss questions invented for the place (the usual topics ruled out by the brief)
-    "lamdongW": (0.949, 0.039, 0.005),
+    "lamdongW": (0.944, 0.039, 0.005),
     "haiphongX": (0.940, 0.013, 0.019),
-    "bentreY": (0.944, 0.000, 0.000),
+    "bentreY": (0.935, 0.013, 0.000),
     "binhdinhZ": (0.931, 0.038, 0.000),
-    "hueE3": (0.909, 0.013, 0.023),
-    "camauF3": (0.944, 0.000, 0.018),
-    "sonlaG3": (0.875, 0.013, 0.023),
-    "quangtriH3": (0.935, 0.026, 0.019),
-    "dongankI3": (0.892, 0.067, 0.027),
-    "ninhthuanJ3": (0.934, 0.026, 0.005),
+    "hueE3": (0.914, 0.013, 0.018),
+    "camauF3": (0.944, 0.000, 0.014),
+    "sonlaG3": (0.870, 0.013, 0.032),
+    "quangtriH3": (0.935, 0.026, 0.014),
+    "dongankI3": (0.901, 0.067, 0.027),
+    "ninhthuanJ3": (0.930, 0.026, 0.005),
     "longanK3": (0.921, 0.038, 0.023),
-    "phuquocL3": (0.911, 0.000, 0.019),
-    "thaibinhM3": (0.912, 0.027, 0.005),
-    "daklakN3": (0.898, 0.038, 0.009),
+    "phuquocL3": (0.916, 0.000, 0.019),
+    "thaibinhM3": (0.899, 0.013, 0.000),
+    "daklakN3": (0.902, 0.013, 0.014),
     "lysonO3": (0.911, 0.038, 0.014),
-    "hoankiemP3": (0.907, 0.000, 0.014),
-    "tayninhQ3": (0.879, 0.026, 0.028),
-    "sapaR3": (0.724, 0.038, 0.042),
-    "haugiangT3": (0.940, 0.000, 0.014),
-    "hoianA4": (0.901, 0.027, 0.009),
-    "dienbienC4": (0.898, 0.013, 0.019),
-    "binhduongD4": (0.921, 0.013, 0.005),
-    "namdinhF4": (0.930, 0.040, 0.009),
+    "hoankiemP3": (0.898, 0.000, 0.014),
+    "tayninhQ3": (0.874, 0.026, 0.023),
+    "sapaR3": (0.719, 0.051, 0.037),
+    "haugiangT3": (0.935, 0.000, 0.014),
+    "hoianA4": (0.883, 0.027, 0.000),
+    "dienbienC4": (0.902, 0.013, 0.019),
+    "binhduongD4": (0.898, 0.013, 0.005),
+    "namdinhF4": (0.912, 0.040, 0.009),
     "hatinhG4": (0.906, 0.013, 0.009),
-    "langsonH4": (0.879, 0.000, 0.014),
+    "langsonH4": (0.865, 0.000, 0.014),
     "quangngaiA5": (0.972, 0.051, 0.005),
-    "caobangB5": (0.889, 0.039, 0.023),
-    "ninhbinhD5": (0.921, 0.000, 0.014),
+    "caobangB5": (0.885, 0.039, 0.023),
+    "ninhbinhD5": (0.925, 0.013, 0.014),
     "phuyenE5": (0.930, 0.013, 0.009),
-    "bacgiangF5": (0.913, 0.026, 0.018),
-    "hoabinhH5": (0.940, 0.026, 0.005),
+    "bacgiangF5": (0.913, 0.038, 0.018),
+    "hoabinhH5": (0.926, 0.026, 0.005),
+    # session 10, written by the session itself: measured unseen first, then fitted on
+    "quangnamA9": (0.925, 0.029, 0.021),
+    "socsonB9": (0.892, 0.045, 0.019),
+    "samsonC9": (0.956, 0.036, 0.000),
+    "hoaiducD9": (0.885, 0.078, 0.015),
+    "taygiangE9": (0.909, 0.040, 0.041),
+    "binhtanH9": (0.887, 0.020, 0.026),
+    "nghialoG9": (0.856, 0.023, 0.027),
+    "tamgiangJ9": (0.897, 0.026, 0.035),
     # never used for fitting: the honest estimate
-    "coastalD": (0.880, 0.000, 0.010),
-    "deltaG": (0.897, 0.014, 0.013),
-    "mountainH": (0.791, 0.057, 0.046),
-    "hanoiN": (0.852, 0.014, 0.018),
-    "islandM": (0.804, 0.028, 0.022),
-    "soctrangS": (0.896, 0.013, 0.023),
-    "hagiangT": (0.847, 0.013, 0.042),
-    "danangU": (0.846, 0.026, 0.042),
-    "bacninhV": (0.806, 0.053, 0.042),
+    "coastalD": (0.880, 0.000, 0.005),
+    "deltaG": (0.888, 0.000, 0.013),
+    "mountainH": (0.777, 0.043, 0.042),
+    "hanoiN": (0.843, 0.014, 0.014),
+    "islandM": (0.808, 0.014, 0.027),
+    "soctrangS": (0.891, 0.027, 0.023),
+    "hagiangT": (0.833, 0.013, 0.046),
+    "danangU": (0.865, 0.013, 0.042),
+    "bacninhV": (0.810, 0.040, 0.032),
     # ... and written from the brief that rules out the usual near-miss topics
-    "thanhhoaA2": (0.878, 0.038, 0.033),
-    "gialaiB2": (0.944, 0.000, 0.009),
-    "hcmcC2": (0.847, 0.053, 0.018),
-    "yenbaiD2": (0.874, 0.027, 0.023),
-    "vungtauS3": (0.865, 0.038, 0.033),
-    "kontumB4": (0.838, 0.078, 0.028),
-    "canthoE4": (0.897, 0.037, 0.014),
-    "tiengiangC5": (0.884, 0.026, 0.005),
-    "angiangG5": (0.888, 0.038, 0.014),
+    "thanhhoaA2": (0.883, 0.026, 0.028),
+    "gialaiB2": (0.935, 0.000, 0.014),
+    "hcmcC2": (0.843, 0.040, 0.023),
+    "yenbaiD2": (0.861, 0.040, 0.019),
+    "vungtauS3": (0.865, 0.038, 0.023),
+    "kontumB4": (0.824, 0.039, 0.028),
+    "canthoE4": (0.873, 0.025, 0.014),
+    "tiengiangC5": (0.879, 0.013, 0.000),
+    "angiangG5": (0.879, 0.000, 0.009),
     # written while the session-9 model was fitted, measured only with it
-    "haiduongA6": (0.939, 0.052, 0.014),
-    "quangbinhB6": (0.893, 0.067, 0.019),
-    "binhphuocC6": (0.909, 0.080, 0.036),
-    "hungyenD6": (0.902, 0.027, 0.000),
-    "vinhlongE6": (0.870, 0.075, 0.023),
-    "laichauF6": (0.765, 0.052, 0.038),
-    "khanhhoaG6": (0.875, 0.078, 0.014),
-    "thanhxuanH6": (0.935, 0.091, 0.009),
-    "cuchiG7": (0.907, 0.053, 0.005),
-    "dongthapC7": (0.902, 0.053, 0.023),
-    "backanA7": (0.870, 0.089, 0.028),
-    "namtramyB7": (0.846, 0.065, 0.009),
-    "vinhphucH7": (0.931, 0.051, 0.005),
-    "baclieuE7": (0.847, 0.039, 0.028),
+    "haiduongA6": (0.935, 0.078, 0.009),
+    "quangbinhB6": (0.893, 0.080, 0.023),
+    "binhphuocC6": (0.909, 0.080, 0.027),
+    "hungyenD6": (0.898, 0.027, 0.005),
+    "vinhlongE6": (0.861, 0.087, 0.023),
+    "laichauF6": (0.775, 0.052, 0.038),
+    "khanhhoaG6": (0.861, 0.065, 0.009),
+    "thanhxuanH6": (0.930, 0.078, 0.009),
+    "cuchiG7": (0.912, 0.026, 0.000),
+    "dongthapC7": (0.893, 0.053, 0.028),
+    "backanA7": (0.874, 0.063, 0.023),
+    "namtramyB7": (0.851, 0.052, 0.009),
+    "vinhphucH7": (0.935, 0.063, 0.005),
+    "baclieuE7": (0.857, 0.026, 0.023),
+    # session 10, by helpers, measured only with the 56-set model
+    "tuyenquangF8": (0.912, 0.040, 0.005),
+    "hanamA8": (0.894, 0.078, 0.023),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
