@@ -1,6 +1,6 @@
 """Evaluation of the FAQ engine on the project's own sets.
 
-Ninety-one knowledge bases with citizen-typed cases (about 25,600 in all), written by different
+Ninety-three knowledge bases with citizen-typed cases (about 26,100 in all), written by different
 people for different places (handlers.faq.fit lists them): the starter base with
 ``faq_eval_cases.csv``, then ``faq_<name>_kb.csv`` + ``faq_<name>_cases.csv`` for a commune
 (heldout), urban wards (blind, wardC, wardF), a northern mountain commune (fresh), generic rural
@@ -51,15 +51,18 @@ wrote nothing (quangnamA9 Duy Xuyên commune by Mỹ Sơn and the Thu Bồn floo
 commune beside Nội Bài airport, samsonC9 Sầm Sơn beach ward, hoaiducD9 Hoài Đức craft-village commune
 with portal-style titles, taygiangE9 Tây Giang Cơ Tu commune in simple Vietnamese, binhtanH9 Bình Tân
 ward of migrant workers and hand-written house sales, nghialoG9 Nghĩa Lộ Thái commune, tamgiangJ9 Tam
-Giang lagoon commune with "Hỏi:/Đáp:" entries), each measured unseen first; and three
+Giang lagoon commune with "Hỏi:/Đáp:" entries), each measured unseen first; and five
 unseen sets from helpers given the brief (tuyenquangF8: a Tuyên Quang commune of Tày, Dao and Sán Chay
 villages near Tân Trào with "Hỏi:/Đáp:" entries; hanamA8: a Hà Nam commune by the Đáy river, its
 quarries, cement plant and Tam Chúc pagoda, with "Thủ tục …" entries; mongcaiG8: a Móng Cái border
-ward of traders, porters and cross-border marriages, with statement-style entries), which arrived
+ward of traders, porters and cross-border marriages, with statement-style entries; binhthuanC8: a
+Mũi Né ward of dragon-fruit farms, fish-sauce makers and kite-surfing, with "Dạ, …" answers;
+kiengiangE8: a U Minh Thượng commune of rice-shrimp fields and melaleuca forest, with one-line
+answers), which arrived
 after the session's fit had started and were measured only with its model.
 
 The learnt reranker and decision model (handlers/faq/decision_model.json) are fitted on the
-*training* sets; the thirty-five ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to mongcaiG8) are
+*training* sets; the thirty-seven ``UNSEEN_SETS`` (coastalD to bacninhV, thanhhoaA2 to kiengiangE8) are
 never used for fitting or tuning: their figures are the honest estimate on an unseen base.  The training sets' figures are
 in-sample (the honest leave-one-base-out figures are printed by ``python -m handlers.faq.fit`` and
 noted in NOTES.md).
@@ -181,6 +184,8 @@ MEASURED = {
     "tuyenquangF8": (0.912, 0.040, 0.005),
     "hanamA8": (0.894, 0.078, 0.023),
     "mongcaiG8": (0.848, 0.027, 0.018),
+    "binhthuanC8": (0.874, 0.025, 0.023),
+    "kiengiangE8": (0.851, 0.067, 0.042),
 }
 SLACK = {"top1": 0.03, "false_answer_rate": 0.03, "wrong_answer_rate": 0.02}
 FLOOR = {
