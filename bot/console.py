@@ -59,14 +59,15 @@ async def login(request: web.Request) -> web.Response:
         await asyncio.sleep(0.5)
         return page("Đăng nhập", _login_form(login_guard.locked_message(left), username), status=429)
     ok = user is not None and user.active and await asyncio.to_thread(check_password, password, user.password_hash)
-    if user is not None:
-        async with session_scope(hub.sessions) as session:
-            login_guard.record(session, user, ok)
     if not ok:
+        if user is not None:
+            async with session_scope(hub.sessions) as session:
+                login_guard.record(session, user, ok=False)
         await asyncio.sleep(0.5)  # slows guessing a little; login_guard stops it after a few tries
         return page("Đăng nhập", _login_form("Sai tên đăng nhập hoặc mật khẩu.", username), status=401)
     token = secrets.token_urlsafe(32)
     async with session_scope(hub.sessions) as session:
+        login_guard.record(session, user, ok=True)  # type: ignore[arg-type]
         session.add(StaffSession(token_hash=token_hash(token), user_id=user.id,  # type: ignore[union-attr]
                                  expires_at=utcnow() + timedelta(days=SESSION_DAYS)))
     response = web.HTTPFound("/console")

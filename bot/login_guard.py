@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import AuditLog, StaffUser, utcnow
+from storage.repo import audit
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -37,13 +38,12 @@ async def locked_for(session: AsyncSession, user: StaffUser, now: datetime | Non
         failures.append(row.at)
     if len(failures) < MAX_FAILURES:
         return None
-    left = min(failures) + WINDOW - now
-    return left if left > timedelta(0) else None
+    return min(failures) + WINDOW - now  # > 0: every failure counted is inside the window
 
 
 def record(session: AsyncSession, user: StaffUser, ok: bool) -> None:
     """Write the attempt's audit row (the caller commits)."""
-    session.add(AuditLog(actor=user.username[:64], action="login" if ok else "login_failed", unit_id=user.unit_id))
+    audit(session, user.username, "login" if ok else "login_failed", user.unit_id)
 
 
 def locked_message(left: timedelta) -> str:

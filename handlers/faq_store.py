@@ -30,8 +30,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.faq.engine import KbEntry
 from handlers.faq.kb_io import write_kb_csv
 from handlers.faq.normalize import strip_accents
-from storage.models import AuditLog, FaqEntry, FaqQuery, Unit, utcnow
-from storage.repo import unit_chain
+from storage.models import FaqEntry, FaqQuery, Unit, utcnow
+from storage.repo import audit, unit_chain
 
 REVIEWABLE = ("suggested", "unanswered", "handover", "rejected")  # rejected: "Chưa đúng ý tôi" under an answer
 ANSWERED = "answered"  # the bot answered with ``best_entry_id`` (spot checks)
@@ -122,10 +122,6 @@ def _unique_ext_id(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def _audit(session: AsyncSession, actor: str, action: str, unit_id: int | None, **detail: object) -> None:
-    session.add(AuditLog(actor=actor[:64], action=action, unit_id=unit_id, detail=detail))
-
-
 async def entries_of(session: AsyncSession, unit_ids: list[int]) -> list[FaqEntry]:
     rows = await session.exec(select(FaqEntry).where(col(FaqEntry.unit_id).in_(unit_ids)).order_by(col(FaqEntry.id)))
     return list(rows.all())
@@ -154,7 +150,7 @@ async def import_entries(session: AsyncSession, unit: Unit, entries: list[KbEntr
                 row.active, row.updated_at = False, now
                 session.add(row)
                 summary.retired += 1
-    _audit(session, actor, "faq.import", unit.id, added=summary.added, updated=summary.updated,
+    audit(session, actor, "faq.import", unit.id, added=summary.added, updated=summary.updated,
            retired=summary.retired)
     return summary
 
@@ -194,14 +190,14 @@ async def save_entry(session: AsyncSession, unit: Unit, data: EntryInput, *, act
                                                                          data.active, utcnow())
     session.add(entry)
     await session.flush()
-    _audit(session, actor, action, unit.id, entry=entry.ext_id)
+    audit(session, actor, action, unit.id, entry=entry.ext_id)
     return entry
 
 
 async def set_active(session: AsyncSession, entry: FaqEntry, active: bool, *, actor: str) -> None:
     entry.active, entry.updated_at = active, utcnow()
     session.add(entry)
-    _audit(session, actor, "faq.activate" if active else "faq.deactivate", entry.unit_id, entry=entry.ext_id)
+    audit(session, actor, "faq.activate" if active else "faq.deactivate", entry.unit_id, entry=entry.ext_id)
 
 
 @dataclass
@@ -336,7 +332,7 @@ async def label_group(session: AsyncSession, unit_id: int, normalized: str, *, a
         entry.variants = [*entry.variants, variant]
         entry.updated_at = now
         session.add(entry)
-    _audit(session, actor, "faq.review", unit_id, labelled=len(rows),
+    audit(session, actor, "faq.review", unit_id, labelled=len(rows),
            entry=entry.ext_id if entry is not None else None, variant_added=bool(variant and entry is not None))
     return len(rows)
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Channel, ChannelIdentity, Citizen, Message, Unit
+from storage.models import AuditLog, Channel, ChannelIdentity, Citizen, Message, Unit
 
 # Statements of the per-message hot path, built once (building them costs more than running them).
 _IDENTITY = (select(ChannelIdentity, Citizen).join(Citizen, Citizen.id == ChannelIdentity.citizen_id)
@@ -19,6 +19,11 @@ _INBOUND_ID = select(Message.id).where(Message.channel_id == bindparam("channel_
 
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys (PostgreSQL refuses a bigger number in a query)
+
+
+def audit(session: AsyncSession, actor: str, action: str, unit_id: int | None, **detail: object) -> None:
+    """Write an ``audit_log`` row (the caller commits); never pass a citizen's text or a secret."""
+    session.add(AuditLog(actor=actor[:64], action=action, unit_id=unit_id, detail=detail))
 
 
 def parse_id(text: object) -> int | None:
