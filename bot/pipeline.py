@@ -45,16 +45,6 @@ _OLDER_PENDING = select(Message.id).where(Message.citizen_id == bindparam("citiz
                                           Message.status == "pending").limit(1)
 
 
-def _not_ours_to_answer(event: Inbound) -> bool:
-    """Stored but not answered: chatter in a group chat (commands and button presses are answered),
-    and Facebook standby events (another app has the conversation)."""
-    info = event.info or {}
-    if info.get("standby"):
-        return True
-    in_group = info.get("chat_type") in ("group", "supergroup", "channel")
-    return in_group and event.kind == EventKind.TEXT and not (event.text or "").startswith("/")
-
-
 def inbound_job(event: Inbound) -> tuple[str, dict]:
     return event.conversation_key, {"event": event.to_dict()}
 
@@ -139,7 +129,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
 
     replies = []
     if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active \
-            and not _not_ours_to_answer(event):
+            and event.answer:
         ctx = Context(event=event, channel=channel, unit=unit, citizen=citizen, identity=identity,
                       session=session, services=hub.services)
         replies = await hub.dispatcher.dispatch(ctx)

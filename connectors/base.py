@@ -73,6 +73,9 @@ class Inbound:
     info: dict[str, Any] | None = None  # submitted info, comment details, ...
     raw_event: str | None = None  # the platform's event name (e.g. "user_send_text")
     raw: dict[str, Any] | None = None  # the original event JSON, stored for audit
+    # False: stored for the record but never answered (chatter in a Telegram group, a Facebook standby
+    # event: another app has the conversation).  Set by the connector, which knows the platform's rules.
+    answer: bool = True
 
     @property
     def conversation_key(self) -> str:
@@ -86,7 +89,7 @@ class Inbound:
                 "text": self.text, "payload": self.payload,
                 "attachments": [asdict(a) for a in self.attachments],
                 "location": asdict(self.location) if self.location else None,
-                "info": self.info, "raw_event": self.raw_event, "raw": self.raw}
+                "info": self.info, "raw_event": self.raw_event, "raw": self.raw, "answer": self.answer}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Inbound:

@@ -171,6 +171,7 @@ class FacebookConnector:
                         inbound = self._messaging(channel, ev, entry_page, entry_time)
                         if field_name == "standby":
                             inbound.info = {**(inbound.info or {}), "standby": True}
+                            inbound.answer = False
                         out.append(inbound)
             for change in _l(entry.get("changes")):
                 if isinstance(change, dict):

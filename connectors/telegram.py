@@ -173,7 +173,12 @@ class TelegramConnector:
 
         try:
             if update.message is not None:
-                return [self._message(update.message, mk)]
+                inbound = self._message(update.message, mk)
+                # In a group the bot answers commands ("/start") only; other messages are members
+                # talking to each other.  Button presses (callback queries) are answered everywhere.
+                if update.message.chat.type != "private":
+                    inbound.answer = inbound.kind == EventKind.TEXT and (inbound.text or "").startswith("/")
+                return [inbound]
             if update.callback_query is not None:
                 cq = update.callback_query
                 chat = cq.message.chat.id if cq.message is not None else cq.from_user.id

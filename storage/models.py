@@ -121,6 +121,9 @@ class StaffUser(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
+    # (actor, at): the log-in guard reads one account's latest attempts (bot/login_guard.py)
+    __table_args__ = (Index("ix_auditlog_actor_at", "actor", "at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=64)

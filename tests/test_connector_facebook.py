@@ -99,7 +99,8 @@ def test_parse_batch_every_kind():
     assert out[7].user_id == PSID and out[7].info["ours"] is True and out[7].info["admin"] is False
     assert out[8].info == {"is_echo": True, "app_id": "263902037430900", "ours": False, "admin": True,
                            "metadata": None}
-    assert out[10].info == {"standby": True}
+    assert out[10].info == {"standby": True} and not out[10].answer
+    assert all(i.answer for i in out[:10])
     c = out[11]
     assert c.user_id == PSID and c.text == "Bao giờ có điện?" and c.info["post_id"] == "p1"
     assert all(i.user_id == PSID and i.raw is not None for i in out)

@@ -86,6 +86,22 @@ def test_parse_every_kind():
     assert one({"update_id": 20, "some_future_update": {"x": 1}}).kind == EventKind.UNKNOWN
 
 
+def test_group_messages_are_answered_only_when_they_are_commands():
+    conn, ch = _conn()
+    group = -100123
+
+    def answered(upd) -> bool:
+        return conn.parse(ch, upd)[0].answer
+
+    assert answered(sg.telegram_text_update(30, CHAT, "cho hỏi làm căn cước"))  # private chat
+    assert answered(sg.telegram_photo_update(31, CHAT, caption="Đường hỏng"))
+    assert not answered(sg.telegram_text_update(32, group, "hôm nay họp thôn mấy giờ"))
+    assert not answered(sg.telegram_photo_update(33, group, caption="ảnh họp thôn"))
+    assert not answered(sg.telegram_location_update(34, group, 21.0, 105.8))
+    assert answered(sg.telegram_text_update(35, group, "/start"))
+    assert answered(sg.telegram_callback_update(36, group, "#faq"))  # a button the bot sent
+
+
 def test_parse_wrong_shapes():
     conn, ch = _conn()
     for bad in ([], "x", {"message": {}}, {"update_id": 1, "message": {"chat": "x"}},
