@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 
 import redis.exceptions
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -38,6 +39,30 @@ async def _inbound_job(hub: Hub, job: Job) -> None:
     await hub.queue.ack(job)
 
 
+async def _keep_lease(hub: Hub, job: Job) -> None:
+    """Renew ``job``'s lease every third of the lease time while its handler runs."""
+    every = max(hub.queue.lease_seconds / 3, 0.05)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if not await hub.queue.extend(job):
+                log.warning("job %s on %s lost its lease while running; another worker may take it",
+                            job.id, job.queue)
+                return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an outage: the handler will meet it too; try again next time
+            log.warning("could not renew the lease of job %s on %s: %s", job.id, job.queue, exc)
+
+
+async def _handle(hub: Hub, job: Job, handler: Callable[[Hub, Job], Awaitable[None]]) -> None:
+    renewer = asyncio.create_task(_keep_lease(hub, job), name=f"lease-{job.queue}-{job.id}")
+    try:
+        await handler(hub, job)
+    finally:
+        renewer.cancel()
+
+
 async def _run_loop(hub: Hub, queue: str, consumer: str, stop: asyncio.Event) -> None:
     handler = _inbound_job if queue == INBOUND else send_job
     while not stop.is_set():
@@ -50,7 +75,7 @@ async def _run_loop(hub: Hub, queue: str, consumer: str, stop: asyncio.Event) ->
         if job is None:
             continue
         try:
-            await handler(hub, job)
+            await _handle(hub, job, handler)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

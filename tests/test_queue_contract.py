@@ -194,6 +194,28 @@ async def test_expired_lease_is_handed_over_and_late_ack_is_harmless(make):
     assert await q1.pending_count(Q) == 0
 
 
+async def test_extended_lease_keeps_a_long_job_and_a_lost_one_cannot_be_extended(make):
+    q1 = await make(lease_seconds=0.5)
+    q2 = await make(lease_seconds=0.5)
+    await q1.enqueue(Q, "k", {"n": 1})
+    job = await q1.claim(Q, "worker-1", timeout=1)
+    for _ in range(4):  # runs 1.2 s, three times its lease, renewing as the worker does
+        await asyncio.sleep(0.3)
+        assert await q1.extend(job)
+        assert await q2.claim(Q, "worker-2", timeout=0) is None
+    await asyncio.sleep(0.6)  # stops renewing: the lease runs out and another worker takes it
+    again = await q2.claim(Q, "worker-2", timeout=2)
+    assert again is not None and again.id == job.id and again.attempts == 2
+    assert not await q1.extend(job)  # the first claim no longer holds it
+    assert await q2.extend(again)
+    await q2.ack(again)
+    assert not await q2.extend(again)  # acked
+    await q1.enqueue(Q, "k", {"n": 2})
+    retried = await q1.claim(Q, "worker-1", timeout=1)
+    await q1.retry(retried, 5)
+    assert not await q1.extend(retried)  # waiting for its retry, not leased
+
+
 async def test_acked_job_is_not_handed_out_after_lease_time(make):
     q = await make(lease_seconds=0.3)
     await q.enqueue(Q, "k", {"n": 1})

@@ -4,7 +4,9 @@ Guarantees every transport keeps (see tests/test_queue_contract.py):
 
 * ``enqueue`` returns only after the job is durably stored.
 * A claimed job that is neither acked nor retried before its lease runs out
-  (the worker died) is handed out again.
+  (the worker died) is handed out again.  ``extend(job)`` renews a lease still held, so a
+  job that runs long (a send waiting for the platform's rate limit) is not handed out twice;
+  the worker renews every third of ``lease_seconds`` while a handler runs.
 * Jobs with the same ``key`` are handed out one at a time, in enqueue order:
   a job is not claimable while an earlier job with its key is pending or leased.
 * ``retry(job, delay)`` makes the job claimable again after ``delay`` seconds;
@@ -37,6 +39,8 @@ class DeadJob:
 
 
 class Queue(Protocol):
+    lease_seconds: float
+
     async def start(self) -> None:
         """Connect / create what the transport needs."""
 
@@ -53,6 +57,10 @@ class Queue(Protocol):
 
     async def ack(self, job: Job) -> None:
         """The job is done: remove it."""
+
+    async def extend(self, job: Job) -> bool:
+        """Renew the job's lease for ``lease_seconds`` from now; False if this claim no longer holds
+        it (acked, retried, or handed to another consumer after the lease ran out)."""
 
     async def retry(self, job: Job, delay: float) -> None:
         """Hand the job out again after ``delay`` seconds (its key stays blocked meanwhile)."""

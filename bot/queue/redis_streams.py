@@ -157,6 +157,17 @@ return 1
 """
 
 
+_EXTEND = """
+-- KEYS: stream, tokens   ARGV: group, job id, entry id, token, consumer
+-- The token is rewritten by every claim (a takeover included) and removed by ack / retry / dead.
+if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[4] then return 0 end
+-- XCLAIM by the entry's own consumer with min-idle 0 resets its idle time (JUSTID: no delivery count)
+local r = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[5], 0, ARGV[3], 'JUSTID')
+if #r == 0 then return 0 end
+return 1
+"""
+
+
 def _id_key(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms or 0), int(seq or 0)
@@ -181,6 +192,7 @@ class RedisQueue:
         self._claim = self.redis.register_script(_CLAIM)
         self._finish = self.redis.register_script(_FINISH)
         self._retry = self.redis.register_script(_RETRY)
+        self._extend = self.redis.register_script(_EXTEND)
 
     # -- keys ------------------------------------------------------------------------------
     def _k(self, queue: str, name: str) -> str:
@@ -280,6 +292,11 @@ class RedisQueue:
                 self._keylist(q, job.key), self._k(q, "dead")]
         args = [GROUP, job.id, job.meta.get("entry", "0-0"), job.meta.get("token", ""), dead_record, DEAD_KEEP]
         await self._finish(keys=keys, args=args)
+
+    async def extend(self, job: Job) -> bool:
+        q = job.queue
+        args = [GROUP, job.id, job.meta.get("entry", "0-0"), job.meta.get("token", ""), job.meta.get("consumer", "")]
+        return bool(await self._extend(keys=[self._k(q, "stream"), self._k(q, "tokens")], args=args))
 
     async def retry(self, job: Job, delay: float) -> None:
         q = job.queue

@@ -148,6 +148,14 @@ class SqlQueue:
                                {"id": int(job.id), "token": job.meta.get("token")})
         self._notify(job.queue)
 
+    async def extend(self, job: Job) -> bool:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                text("UPDATE queue_job SET leased_until = :until WHERE id = :id AND lease_token = :token"),
+                {"id": int(job.id), "token": job.meta.get("token"), "until": time.time() + self.lease_seconds},
+            )
+        return res.rowcount == 1
+
     async def retry(self, job: Job, delay: float) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
