@@ -49,6 +49,7 @@ def test_teencode_and_context_rules():
     assert {"khaisinh", "quahan"} <= late  # a question: the registration, late
     assert "được" in normalize("làm online đk ko")
     assert normalize_plain("sđt ubnd") == "sdt ubnd"
+    assert "không" not in normalize("giá heo hơi bn 1 kg") and "không" in normalize("di kg dc")
     assert normalize_plain("sổ hồng") == normalize_plain("bìa đỏ") == "sodo"
     assert normalize_plain("CCCD") == normalize_plain("căn cước công dân") == "cancuoc"
     assert normalize_plain("alooo") == ""  # greeting only, repeated letters collapsed
@@ -91,6 +92,12 @@ def test_greeting_followed_by_question_is_a_question(index: FaqIndex):
 @pytest.mark.parametrize("query", ["giá vàng hôm nay", "kết quả bóng đá tối qua", "thời tiết ngày mai thế nào", "xổ số miền bắc"])
 def test_out_of_scope_not_answered(index: FaqIndex, query: str):
     assert index.ask(query).decision in ("none", "suggest")
+
+
+@pytest.mark.parametrize("query", ["gia vang hom nay bn", "tối nay đá bóng mấy giờ", "giá heo hơi bn 1 kg"])
+def test_out_of_scope_gets_no_procedure_offered(index: FaqIndex, query: str):
+    # "chưa có thông tin" with the menu, not "Có phải bạn muốn hỏi: Mua bảo hiểm y tế hộ gia đình"
+    assert index.ask(query).decision == "none"
 
 
 def test_suggest_offers_two_or_three(index: FaqIndex):

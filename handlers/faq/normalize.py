@@ -794,6 +794,9 @@ def _expand(words: list[str]) -> list[str]:
         if p == "c" and w == "c":
             out.append("chị")
             continue
+        if p == "kg" and w == "kg" and prev.isdigit():
+            out.append("ki lô gam")  # "1 kg", "5 kg gạo": a weight, not the teencode "không"
+            continue
         if p == "kt" and w == "kt":
             out.append("khai tử" if prev in ("dk", "dang", "ky", "giay", "lam") else "kiểm tra")
             continue
