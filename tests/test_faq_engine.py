@@ -84,6 +84,12 @@ def test_chitchat_never_answered(index: FaqIndex, query: str):
     assert res.reply and res.matches == []
 
 
+def test_purpose_clause_after_a_folded_phrase_weighs_less(index: FaqIndex):
+    # "giấy chứng nhận độc thân" folds into one concept token: still two words of request before "để"
+    res = index.ask("cho hoi lam giay chung nhan doc than de di dang ky ket hon o tinh khac")
+    assert res.matches[0].entry.id == "ht-tthn"
+
+
 def test_greeting_followed_by_question_is_a_question(index: FaqIndex):
     res = index.ask("chào ad, cho em hỏi thủ tục đăng ký tạm trú với ạ")
     assert res.decision == "answer" and res.matches[0].entry.id == "ct-tamtru"

@@ -1272,13 +1272,14 @@ def _purpose_words(content: list[nz.Tok]) -> set[str]:
     the certificate; what it is for weighs less.  Only after at least two words of request, and
     not "để lại" (leave behind) or "đẻ" (give birth)."""
     for i, t in enumerate(content):
-        if t.plain != "de" or i < 2 or i + 1 >= len(content):
+        if t.plain != "de" or i == 0 or i + 1 >= len(content):
             continue
         if t.acc is not None and not t.acc.startswith("đê"):
             continue
         if content[i + 1].plain in _NOT_PURPOSE_NEXT or content[i - 1].plain in ("moi", "vua", "sap"):
             continue
-        if sum(1 for x in content[:i] if x.plain not in nz.FUNCTION) < 2:
+        # words typed, not tokens: "giấy chứng nhận độc thân" is one concept token of five words
+        if sum(len(x.text.split()) or 1 for x in content[:i] if x.plain not in nz.FUNCTION) < 2:
             continue  # "làm thế nào để nhập khẩu": the clause is the request
         before = {x.plain for x in content[:i]}
         return {x.plain for x in content[i + 1 :] if x.text and x.plain not in before}
