@@ -47,5 +47,8 @@ class Settings(BaseSettings):
     # Citizens' message content is blanked after this many days (0: keep).
     retention_days: int = 365
 
+    # GET /metrics (Prometheus) is off unless set; the scraper sends "Authorization: Bearer <token>".
+    metrics_token: str | None = None
+
     log_level: str = "INFO"
     log_json: bool = False

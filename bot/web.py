@@ -171,7 +171,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def create_app(hub: Hub) -> web.Application:
-    from bot import console, webchat
+    from bot import console, metrics, webchat
 
     app = web.Application(client_max_size=hub.settings.max_body_bytes)
     app[HUB] = hub
@@ -184,5 +184,6 @@ def create_app(hub: Hub) -> web.Application:
     app.router.add_get("/readyz", readyz)
     webchat.setup(app)
     console.setup(app)
+    metrics.setup(app)
     return app
 

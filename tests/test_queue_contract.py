@@ -268,6 +268,7 @@ async def test_dead_letters(queue):
     assert [d.reason for d in await queue.dead_jobs(Q)] == ["second", "token expired"]  # newest first
     assert len(await queue.dead_jobs(Q, limit=1)) == 1
     assert await queue.dead_jobs("outbox") == []
+    assert (await queue.dead_count(Q), await queue.dead_count("outbox")) == (2, 0)
     assert await queue.pending_count(Q) == 0
 
 

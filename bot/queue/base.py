@@ -70,5 +70,8 @@ class Queue(Protocol):
 
     async def dead_jobs(self, queue: str, limit: int = 100) -> list[DeadJob]: ...
 
+    async def dead_count(self, queue: str) -> int:
+        """Dead letters kept for ``queue`` (the Redis transport keeps the newest 10,000)."""
+
     async def pending_count(self, queue: str) -> int:
         """Jobs not yet acked (ready, leased or delayed)."""

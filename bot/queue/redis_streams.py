@@ -315,6 +315,9 @@ class RedisQueue:
                                failed_at=d["failed_at"]))
         return out
 
+    async def dead_count(self, queue: str) -> int:
+        return int(await self.redis.llen(self._k(queue, "dead")))
+
     async def pending_count(self, queue: str) -> int:
         return int(await self.redis.hlen(self._k(queue, "jobs")))
 

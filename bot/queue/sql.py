@@ -189,6 +189,11 @@ class SqlQueue:
         return [DeadJob(queue=queue, key=r.key, payload=json.loads(r.payload), reason=r.reason,
                         failed_at=r.failed_at) for r in rows]
 
+    async def dead_count(self, queue: str) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM queue_dead WHERE queue = :queue"),
+                                           {"queue": queue})).scalar_one())
+
     async def pending_count(self, queue: str) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text("SELECT count(*) FROM queue_job WHERE queue = :queue"),
