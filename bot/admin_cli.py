@@ -68,6 +68,8 @@ async def channel_add(settings: Settings, args: argparse.Namespace) -> None:
         config["access_expires_at"] = 0  # unknown: refreshed on first use
     if args.platform == "webchat":
         config = {}
+    if getattr(args, "human_agent", False):
+        config["human_agent"] = True
 
     async def run(session) -> None:  # type: ignore[no-untyped-def]
         unit = await unit_or_fail(session, args.unit)
@@ -299,6 +301,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         cp.add_argument("--name")
         for f in fields:
             cp.add_argument("--" + f.replace("_", "-"), dest=f)
+        if platform == "facebook":
+            cp.add_argument("--human-agent", dest="human_agent", action="store_true",
+                            help="the app passed review for HUMAN_AGENT: staff answers may go out up to 7 days")
         cp.set_defaults(func=channel_add)
     channel.add_parser("list").set_defaults(func=channel_list)
     ct = channel.add_parser("set-tokens", help="Zalo: cặp mã truy cập mới sau khi cấp quyền lại")

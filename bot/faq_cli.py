@@ -100,7 +100,8 @@ async def faq_handovers(settings: Settings, args: argparse.Namespace) -> int:
             print("Chưa có câu hỏi nào chuyển cho cán bộ / no handovers")
         for q in rows:
             when = vn_time(q.created_at)
-            print(f"#{q.id}\t{when}\tcông dân {q.citizen_id}\tkênh {q.channel_id}\t{q.text}")
+            answered = f"đã trả lời ({q.answered_by})" if q.answered_at else "chưa trả lời"
+            print(f"#{q.id}\t{when}\tcông dân {q.citizen_id}\tkênh {q.channel_id}\t{answered}\t{q.text}")
 
     await with_session(settings, run)
     return 0

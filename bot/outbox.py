@@ -22,7 +22,7 @@ from bot.faults import crash_point
 from bot.hub import Hub
 from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
-from connectors.windows import WINDOW_EXPIRED_NOTE, window_open
+from connectors.windows import WINDOW_EXPIRED_NOTE, human_agent, window_open
 from storage.db import session_scope
 from storage.models import Channel, Message, utcnow
 
@@ -128,7 +128,7 @@ async def deliver(hub: Hub, payload: dict, attempt: int, *, body: dict | None = 
         note = CHANNEL_NEEDS_REAUTH if channel.needs_reauth else CHANNEL_INACTIVE
         await _finish(hub, message_id, "failed", error=note, attempts=attempt)
         return Outcome("dead", reason=note)
-    if not window_open(channel.platform, last_at, utcnow()):
+    if not window_open(channel.platform, last_at, utcnow(), human_agent=human_agent(channel, bool(body.get("human")))):
         await _finish(hub, message_id, "window_expired", error=WINDOW_EXPIRED_NOTE)
         return ACK
 

@@ -122,6 +122,9 @@ class Outbound:
     text: str
     buttons: list[Button] = field(default_factory=list)
     image_url: str | None = None
+    # Typed by a staff member (not the bot): Facebook pages opted in to HUMAN_AGENT may send it up
+    # to 7 days after the citizen's last message instead of 24 hours.
+    human: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

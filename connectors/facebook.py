@@ -45,6 +45,7 @@ from connectors.base import (
     split_text,
     truncate,
 )
+from connectors.windows import human_agent
 
 log = logging.getLogger(__name__)
 
@@ -271,11 +272,11 @@ class FacebookConnector:
     async def send(self, channel: ChannelLike, user_id: str, message: Outbound) -> SendResult:
         """Send image, then text parts (≤ 2,000 characters each) with buttons on the last part."""
         last: str | None = None
-        for body in self.build_messages(user_id, message):
+        for body in self.build_messages(user_id, message, human_agent=human_agent(channel, message.human)):
             last = await self.post_message(channel, body)
         return SendResult(platform_message_id=last)
 
-    def build_messages(self, user_id: str, message: Outbound) -> list[dict[str, Any]]:
+    def build_messages(self, user_id: str, message: Outbound, *, human_agent: bool = False) -> list[dict[str, Any]]:
         msgs: list[dict[str, Any]] = []
         if message.image_url:
             msgs.append({"attachment": {"type": "image", "payload": {"url": message.image_url, "is_reusable": True}}})
@@ -311,7 +312,8 @@ class FacebookConnector:
             raise SendError(SendErrorKind.PERMANENT, "empty", "nothing to send (no text, no image)")
         for m in msgs:
             m["metadata"] = METADATA
-        return [{"recipient": {"id": str(user_id)}, "messaging_type": "RESPONSE", "message": m} for m in msgs]
+        kind = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent else {"messaging_type": "RESPONSE"}
+        return [{"recipient": {"id": str(user_id)}, **kind, "message": m} for m in msgs]
 
     @staticmethod
     def _number_long_titles(text: str, buttons: list[Button], offset: int) -> tuple[str, list[Button]]:

@@ -207,6 +207,11 @@ class FaqQuery(SQLModel, table=True):
     reviewed_entry_id: int | None = Field(default=None)
     reviewed_by: str | None = Field(default=None, max_length=64)
     reviewed_at: datetime | None = Field(default=None)
+    # A question handed over to staff, answered from the console (bot/staff_reply.py): the reply is an
+    # outbound Message (its status says whether it reached the citizen).
+    answered_by: str | None = Field(default=None, max_length=64)
+    answered_at: datetime | None = Field(default=None)
+    answer_message_id: int | None = Field(default=None)
 
 
 class StaffSession(SQLModel, table=True):

@@ -11,6 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ChannelIdentity, Citizen, FaqQuery, Message, utcnow
 
+DELETED_NOTE = "không gửi: người dân đã yêu cầu xóa dữ liệu"
+
 
 async def find_identity(session: AsyncSession, channel_id: int, platform_user_id: str) -> ChannelIdentity | None:
     return (await session.exec(select(ChannelIdentity).where(
@@ -43,8 +45,12 @@ async def delete_citizen(session: AsyncSession, citizen_id: int) -> int:
     """Erase a citizen: their messages' content, questions, identities and the citizen row.
 
     Message rows stay (without text, body or link to the person) so that deduplication and
-    statistics keep working; returns the number of messages blanked.
+    statistics keep working; returns the number of messages blanked.  Messages still waiting to be
+    sent to them are given up (the sender only sends ``pending`` rows).
     """
+    await session.exec(update(Message).where(  # type: ignore[call-overload]
+        col(Message.citizen_id) == citizen_id, Message.direction == "out", Message.status == "pending").values(
+        status="failed", error=DELETED_NOTE))
     result = await session.exec(update(Message).where(col(Message.citizen_id) == citizen_id).values(  # type: ignore[call-overload]
         text=None, body={}, citizen_id=None, identity_id=None))
     await session.exec(delete(FaqQuery).where(col(FaqQuery.citizen_id) == citizen_id))  # type: ignore[call-overload]

@@ -150,3 +150,33 @@ async def test_console_faq_edit_try_and_review_in_browser(demo, browser):
     await page.get_by_role("button", name="Xác nhận").click()
     await page.get_by_text("Không có câu trả lời mới nào cần kiểm tra.").wait_for()
     assert "1 đúng (100%)" in await page.locator("#answer-quality").inner_text()
+
+
+async def test_staff_answer_a_handed_over_question_and_the_citizen_reads_it(demo, browser):
+    async with session_scope(demo.hub.sessions) as s:
+        commune = (await s.exec(select(Unit).where(Unit.code == DEMO_COMMUNE))).one()
+        s.add(StaffUser(username="canbo", password_hash=hash_password("mk-canbo-1"), role="staff", unit_id=commune.id))
+
+    chat = await browser.new_page()
+    await chat.goto(url(demo, "/chat"))
+    await chat.get_by_role("button", name="Hỏi đáp thủ tục").wait_for(timeout=15000)
+    await chat.get_by_label("Nội dung tin nhắn").fill("xa minh co to chuc lop day boi cho tre he nay ko")
+    await chat.get_by_role("button", name="Gửi", exact=True).click()
+    handover = chat.get_by_role("button", name="Gửi câu hỏi cho cán bộ")
+    await handover.last.wait_for(timeout=15000)
+    await handover.last.click()
+    await chat.get_by_text("đã được chuyển tới cán bộ").wait_for(timeout=15000)
+
+    console = await browser.new_page()
+    await console.goto(url(demo, "/login"))
+    await log_in(console, "canbo", "mk-canbo-1")
+    await console.get_by_text("lop day boi cho tre").wait_for()
+    answer = "Chào bạn, lớp dạy bơi miễn phí mở từ 1/6 tại hồ văn hoá thôn Đông; đăng ký với trưởng thôn."
+    await console.get_by_label("Trả lời người dân").fill(answer)
+    await console.get_by_role("button", name="Gửi trả lời").click()
+    await console.get_by_text(answer).wait_for()
+    await chat.locator(".coso-bot", has_text="lớp dạy bơi miễn phí").wait_for(timeout=15000)
+    await console.reload()
+    await console.get_by_text("đã gửi tới người dân").wait_for(timeout=15000)
+    await console.screenshot(path=os.environ.get("COSO_HANDOVER_SCREENSHOT", "/tmp/coso-console-handover.png"),
+                             full_page=True)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
 
+import sqlalchemy
+
+from storage.db import make_sync_engine
 from tests.simulators import start
 from tests.simulators.telegram import TelegramSim
 
@@ -45,8 +49,21 @@ async def test_units_channels_staff_and_errors(db_url):
         assert BOT_TOKEN not in out + err
         code, _, err = await coso(env, "channel", "add", "facebook", "--unit", "XA1", "--page-id", "1")
         assert code == 2 and "--app-secret" in err
+        code, out, err = await coso(env, "channel", "add", "facebook", "--unit", "XA1", "--page-id", "55", "--app-secret",
+                                    "fb-secret-1", "--page-token", "EAAG-page-1", "--verify-token", "vt-1",
+                                    "--human-agent")
+        assert code == 0, err
+        engine = make_sync_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                config = conn.execute(sqlalchemy.text("SELECT config FROM channel WHERE external_id = '55'")).scalar_one()
+        finally:
+            engine.dispose()
+        config = json.loads(config) if isinstance(config, str) else config
+        assert config["human_agent"] is True and config["page_token"] == "EAAG-page-1"
         code, out, _ = await coso(env, "channel", "list")
         assert "#1\ttelegram\t123456789\tXA1\thoạt động" in out
+        assert "#2\tfacebook\t55\tXA1" in out
 
         code, out, err = await coso(env, "channel", "set-webhook", "1")
         assert code == 0, err
@@ -60,7 +77,7 @@ async def test_units_channels_staff_and_errors(db_url):
                                     "--app-id", "1", "--oa-secret-key", "k", "--app-secret", "s",
                                     "--access-token", "old-access-1", "--refresh-token", "old-refresh-1")
         assert code == 0, err
-        code, out, err = await coso(env, "channel", "set-tokens", "2", "--access-token", "new-access-1",
+        code, out, err = await coso(env, "channel", "set-tokens", "3", "--access-token", "new-access-1",
                                     "--refresh-token", "new-refresh-1")
         assert code == 0 and "777" in out and "new-access-1" not in out + err
         code, _, err = await coso(env, "channel", "set-tokens", "1", "--access-token", "a", "--refresh-token", "b")

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import ChannelIdentity, Citizen, FaqQuery, Message, utcnow
-from storage.privacy import purge_old_messages
+from storage.privacy import DELETED_NOTE, purge_old_messages
 from tests.harness import running_hub, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,11 @@ async def test_export_delete_and_purge(db_url):
         assert data["identities"][0]["platform_user_id"] == session_id
         assert any("0912345678" in (m["text"] or "") for m in data["messages"])
 
+        async with session_scope(h.hub.sessions) as s:  # a staff answer still waiting to be sent
+            sent = (await s.exec(select(Message).where(Message.direction == "out"))).first()
+            s.add(Message(direction="out", channel_id=channel.id, unit_id=sent.unit_id, citizen_id=sent.citizen_id,
+                          identity_id=sent.identity_id, idempotency_key="handover:1", text="Trả lời của cán bộ",
+                          body={"text": "Trả lời của cán bộ"}, status="pending"))
         code, _, err = await _coso(db_url, "citizen", "delete", "--channel", str(channel.id), "--user", session_id)
         assert code == 2 and "--yes" in err  # refuses without confirmation
         code, out, err = await _coso(db_url, "citizen", "delete", "--channel", str(channel.id), "--user",
@@ -59,7 +64,9 @@ async def test_export_delete_and_purge(db_url):
             assert (await s.exec(select(Citizen))).all() == []
             assert (await s.exec(select(ChannelIdentity))).all() == []
             messages = (await s.exec(select(Message))).all()
-        assert len(messages) == 4 and all(m.text is None and m.citizen_id is None for m in messages)
+        assert len(messages) == 5 and all(m.text is None and m.citizen_id is None for m in messages)
+        [waiting] = [m for m in messages if m.idempotency_key == "handover:1"]
+        assert (waiting.status, waiting.error) == ("failed", DELETED_NOTE)  # never sent after the deletion
         code, _, err = await _coso(db_url, "citizen", "export", "--channel", str(channel.id), "--user", session_id)
         assert code == 2 and "không tìm thấy" in err.lower()
 

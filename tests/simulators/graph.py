@@ -93,6 +93,8 @@ class GraphSim(SimBase):
             return self._err(call, 100, message="recipient required")
         if body.get("messaging_type") not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
             return self._err(call, 100, message="messaging_type invalid")
+        if body.get("messaging_type") == "MESSAGE_TAG" and body.get("tag") != "HUMAN_AGENT":
+            return self._err(call, 100, message="tag invalid (only HUMAN_AGENT remains)")
         problem = self._check_message(body.get("message"))
         if problem:
             return self._err(call, 100, message=problem)
