@@ -14,12 +14,11 @@ from datetime import timedelta
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot import console_faq, login_guard
+from bot import console_faq, console_handovers, login_guard
 from bot.console_page import (
     COOKIE,
     SESSION_DAYS,
     check_csrf,
-    csrf_field,
     header,
     page,
     require_user,
@@ -28,13 +27,11 @@ from bot.console_page import (
     token_hash,
 )
 from bot.seed import check_password
-from bot.staff_reply import MAX_ANSWER, AnswerError, answer_handover
 from bot.timefmt import vn_time
 from bot.web import HUB
 from handlers.faq_store import answer_quality, review_count
 from storage.db import session_scope
 from storage.models import Channel, FaqQuery, Message, StaffSession, StaffUser, Unit, utcnow
-from storage.repo import parse_id
 
 PLATFORM_NAMES = {"zalo": "Zalo OA", "facebook": "Facebook", "telegram": "Telegram", "webchat": "Trò chuyện web"}
 
@@ -120,8 +117,10 @@ async def console(request: web.Request) -> web.Response:
     failed_rows = [[vn_time(m.created_at), e(names.get(m.unit_id, "")),
                     "Ngoài thời hạn tương tác" if m.status == "window_expired" else "Gửi lỗi",
                     e((m.text or "")[:80]), e(m.error or "")] for m in failed]
-    handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")), e(q.text),
-                      _answer_cell(request, q, answers.get(q.answer_message_id))] for q in handovers]
+    handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")),
+                      f'{e(q.text)}<br><a href="/console/handovers/{q.id}">Xem hội thoại</a>',
+                      console_handovers.answer_cell(request, q, answers.get(q.answer_message_id))]
+                     for q in handovers]
     unit_label = "Tất cả đơn vị" if user.role == "admin" else e(names.get(user.unit_id, ""))
     body = (f'{header(request, user, unit_label)}<main>'
             f'<section><h3>Hỏi đáp</h3><p>{to_review} câu hỏi người dân chưa được bot trả lời chắc chắn đang chờ '
@@ -136,53 +135,10 @@ async def console(request: web.Request) -> web.Response:
     return page("Bảng điều khiển", body)
 
 
-ANSWER_STATUS = {"pending": "đang gửi", "sent": "đã gửi tới người dân",
-                 "window_expired": "không gửi được: ngoài thời hạn tương tác của nền tảng",
-                 "failed": "gửi lỗi", "deleted": "đã xóa"}
-RESEND_AFTER = timedelta(minutes=1)  # an answer still unsent this long after it was written may be queued again
-
-
-def _answer_cell(request: web.Request, q: FaqQuery, message: Message | None) -> str:
-    """The answer and how far it got, or the form to write one."""
-    e = html.escape
-    action = f"/console/handovers/{q.id}/answer"
-    if q.answer_message_id is None:
-        return (f'<form method="post" action="{action}">{csrf_field(request)}'
-                f'<textarea name="text" rows="2" maxlength="{MAX_ANSWER}" required aria-label="Trả lời người dân" '
-                'placeholder="Nội dung trả lời người dân"></textarea> <button type="submit">Gửi trả lời</button></form>')
-    status = message.status if message is not None else "deleted"
-    cell = (f'{e((message.text or "") if message else "")}<br><small>{e(q.answered_by or "")}, '
-            f'{vn_time(q.answered_at) if q.answered_at else ""} — {e(ANSWER_STATUS.get(status, status))}</small>')
-    if status == "pending" and q.answered_at is not None and utcnow() - q.answered_at > RESEND_AFTER:
-        cell += (f' <form class="inline" method="post" action="{action}">{csrf_field(request)}'
-                 '<button type="submit" class="light">Gửi lại</button></form>')
-    return cell
-
-
-async def answer(request: web.Request) -> web.Response:
-    """POST an answer to a handed-over question (or queue an unsent one again)."""
-    user = await require_user(request)
-    form = await request.post()
-    check_csrf(request, form.get("csrf"))
-    question_id = parse_id(request.match_info["question_id"])
-    hub = request.app[HUB]
-    async with hub.sessions() as session:
-        scope = scope_of(user, list((await session.exec(select(Unit))).all()))
-    try:
-        if question_id is None:
-            raise AnswerError(404, "Không tìm thấy câu hỏi này trong đơn vị của bạn.")
-        await answer_handover(hub, user, scope, question_id, str(form.get("text") or ""))
-    except AnswerError as exc:
-        return page("Trả lời câu hỏi", f'{header(request, user, "")}<main><section><p class="error">'
-                    f'{html.escape(exc.message)}</p><p><a href="/console">Về bảng điều khiển</a></p></section></main>',
-                    status=exc.status)
-    raise web.HTTPSeeOther("/console")
-
-
 def setup(app: web.Application) -> None:
     console_faq.setup(app)
+    console_handovers.setup(app)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
     app.router.add_get("/console", console)
-    app.router.add_post("/console/handovers/{question_id}/answer", answer)

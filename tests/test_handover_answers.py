@@ -4,6 +4,7 @@ used, once, and only staff of the question's unit may answer it."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from sqlmodel import select
@@ -80,6 +81,32 @@ async def test_staff_answer_reaches_the_web_chat_once(hub):  # noqa: F811
         question = await s.get(FaqQuery, question.id)
     assert [(a.actor, a.detail["question_id"]) for a in audit] == [("canbo", question.id)]
     assert question.answered_by == "canbo" and question.answered_at is not None
+
+    # the conversation around the question: what the citizen wrote, what the bot and staff answered
+    html = await (await hub.client.get(f"/console/handovers/{question.id}")).text()
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>(.*?)</td></tr>", html)
+    assert ("Người dân", "giá vàng hôm nay bao nhiêu vậy") in rows
+    assert any(who == "Bot" and "chưa có thông tin" in text for who, text in rows)
+    assert rows[-1][0] == "Cán bộ" and rows[-1][1].startswith("Chào bạn, giá vàng")
+    await login(hub, "canbo-khac", "mk-khac-1")
+    assert (await hub.client.get(f"/console/handovers/{question.id}")).status == 404
+    async with hub.hub.sessions() as s:
+        views = (await s.exec(select(AuditLog).where(AuditLog.action == "view_conversation"))).all()
+    assert [(v.actor, v.detail["question_id"]) for v in views] == [("canbo", question.id)]
+
+
+async def test_answer_from_the_conversation_page_returns_to_it(hub):  # noqa: F811
+    chat = Chat(hub.client)
+    await _handover(chat, "xã có tổ chức lớp dạy bơi cho trẻ hè này không")
+    async with hub.hub.sessions() as s:
+        question = (await s.exec(select(FaqQuery).where(FaqQuery.outcome == "handover"))).one()
+    csrf = await login(hub, "canbo", "mk-canbo-1")
+    resp = await hub.client.get(f"/console/handovers/{question.id}")
+    assert resp.status == 200 and 'name="back" value="conversation"' in await resp.text()
+    resp = await hub.client.post(f"/console/handovers/{question.id}/answer",
+                                 data={"csrf": csrf, "text": "Lớp bơi mở từ 1/6.", "back": "conversation"})
+    assert resp.status == 200 and resp.url.path == f"/console/handovers/{question.id}"
+    assert "Lớp bơi mở từ 1/6." in await resp.text()
 
 
 async def test_an_unsent_answer_queued_again_is_still_sent_once(hub):  # noqa: F811
