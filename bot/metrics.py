@@ -24,7 +24,7 @@ from bot.hub import Hub
 from bot.logsetup import secrets
 from bot.pipeline import INBOUND, OUTBOX
 from bot.web import HUB
-from storage.models import Channel, Message, Unit, utcnow
+from storage.models import Channel, FaqQuery, Message, Unit, utcnow
 
 #: outbound statuses worth a gauge (``sent`` grows forever and says nothing is wrong)
 WATCHED_STATUSES = ("pending", "failed", "window_expired")
@@ -66,6 +66,11 @@ async def collect(hub: Hub) -> list[Metric]:
                                  labels=[*channel_labels, "status"])
     oldest = GaugeMetricFamily("coso_outbound_oldest_pending_seconds",
                                "Age of the oldest message still waiting to be sent", labels=channel_labels)
+    waiting = GaugeMetricFamily("coso_handovers_waiting", "Questions handed over to staff and not answered yet",
+                                labels=["unit"])
+    waiting_age = GaugeMetricFamily("coso_handover_oldest_waiting_seconds",
+                                    "Age of the oldest question handed over to staff and not answered yet",
+                                    labels=["unit"])
     now = utcnow()
     async with hub.sessions() as session:
         codes = {u.id: u.code for u in (await session.exec(select(Unit))).all()}
@@ -82,6 +87,12 @@ async def collect(hub: Hub) -> list[Metric]:
             select(Message.channel_id, Message.status, func.count(), func.min(Message.created_at))
             .where(Message.direction == "out", col(Message.status).in_(WATCHED_STATUSES))
             .group_by(Message.channel_id, Message.status))).all()
+        handovers = dict.fromkeys(codes, (0, None))
+        for unit_id, n, first in (await session.exec(
+                select(FaqQuery.unit_id, func.count(), func.min(FaqQuery.created_at))
+                .where(FaqQuery.outcome == "handover", col(FaqQuery.answered_at).is_(None))
+                .group_by(FaqQuery.unit_id))).all():
+            handovers[unit_id] = (n, first)
     seen: set[tuple[int, str]] = set()
     for channel_id, status, n, first in counts:
         outbound.add_metric([*labels(channel_id), status], n)
@@ -92,7 +103,11 @@ async def collect(hub: Hub) -> list[Metric]:
         for status in WATCHED_STATUSES:
             if (channel_id, status) not in seen:
                 outbound.add_metric([*labels(channel_id), status], 0)
-    return [jobs, dead, up, reauth, outbound, oldest]
+    for unit_id, (n, first) in handovers.items():
+        waiting.add_metric([codes.get(unit_id, "?")], n)
+        if first is not None:
+            waiting_age.add_metric([codes.get(unit_id, "?")], _seconds_since(first, now))
+    return [jobs, dead, up, reauth, outbound, oldest, waiting, waiting_age]
 
 
 def render(families: list[Metric]) -> bytes:

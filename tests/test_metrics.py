@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.pipeline import INBOUND, OUTBOX
 from storage.db import session_scope
-from storage.models import Message, utcnow
+from storage.models import FaqQuery, Message, utcnow
 from tests.harness import running_hub
 
 TOKEN = "metrics-secret-token-123"
@@ -34,6 +34,9 @@ async def test_metrics_show_failures_queues_and_channels(db_url, caplog):
                                                ("window_expired", old), ("sent", old)]):
                 s.add(Message(direction="out", channel_id=zalo.id, unit_id=unit.id, idempotency_key=f"k{i}",
                               text="Nội dung riêng của công dân", status=status, created_at=at))
+            for text, answered in (("hỏi 1", None), ("hỏi 2", utcnow())):
+                s.add(FaqQuery(unit_id=unit.id, channel_id=web.id, text=text, outcome="handover",
+                               created_at=old, answered_at=answered))
         await env.hub.queue.enqueue(INBOUND, "1:u", {"event": {}})
         await env.hub.queue.enqueue(OUTBOX, "1:u", {"message_id": 1})
         job = await env.hub.queue.claim(OUTBOX, "test", timeout=1)
@@ -63,6 +66,8 @@ async def test_metrics_show_failures_queues_and_channels(db_url, caplog):
     assert (out(w, "pending"), out(w, "failed"), out(w, "window_expired")) == (0, 0, 0)
     assert 590 <= got[("coso_outbound_oldest_pending_seconds", z)] <= 900
     assert ("coso_outbound_oldest_pending_seconds", w) not in got
+    assert got[("coso_handovers_waiting", (("unit", "XA1"),))] == 1
+    assert 590 <= got[("coso_handover_oldest_waiting_seconds", (("unit", "XA1"),))] <= 900
     assert "công dân" not in text and "k" * 10 not in text  # counts only: no content, no secrets
     assert TOKEN not in caplog.text
 
