@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from bot import console_faq, console_handovers, login_guard
@@ -102,9 +103,15 @@ async def console(request: web.Request) -> web.Response:
             col(Message.status).in_(["failed", "window_expired"])).order_by(col(Message.id).desc()).limit(50))).all()
         to_review = await review_count(session, list(scope))
         quality = await answer_quality(session, list(scope))
+        # the ones still waiting for an answer first (oldest first: they waited longest), then the answered
         handovers = (await session.exec(select(FaqQuery).where(
             col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover")
-            .order_by(col(FaqQuery.id).desc()).limit(50))).all()
+            .order_by(case((col(FaqQuery.answered_at).is_(None), 0), else_=1),
+                      case((col(FaqQuery.answered_at).is_(None), col(FaqQuery.id)), else_=-col(FaqQuery.id)))
+            .limit(50))).all()
+        waiting = (await session.exec(select(func.count()).select_from(FaqQuery).where(
+            col(FaqQuery.unit_id).in_(scope), FaqQuery.outcome == "handover",
+            col(FaqQuery.answered_at).is_(None)))).one()
         answer_ids = [q.answer_message_id for q in handovers if q.answer_message_id is not None]
         answers = {m.id: m for m in (await session.exec(select(Message).where(
             col(Message.id).in_(answer_ids)))).all()} if answer_ids else {}
@@ -126,7 +133,7 @@ async def console(request: web.Request) -> web.Response:
             f'<section><h3>Hỏi đáp</h3><p>{to_review} câu hỏi người dân chưa được bot trả lời chắc chắn đang chờ '
             'xem. <a href="/console/faq/review">Xem và bổ sung</a> · <a href="/console/faq">Quản lý các mục hỏi '
             f'đáp</a></p><p>{e(quality.summary())}</p></section>'
-            f'<section><h3>Câu hỏi chuyển cho cán bộ</h3>'
+            f'<section><h3>Câu hỏi chuyển cho cán bộ</h3><p>{waiting} câu hỏi đang chờ cán bộ trả lời.</p>'
             f'{table(["Thời gian", "Đơn vị", "Câu hỏi", "Trả lời"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
             f'<section><h3>Tin nhắn gửi lỗi</h3>'
             f'{table(["Thời gian", "Đơn vị", "Tình trạng", "Nội dung", "Lỗi"], failed_rows, "Không có tin nhắn lỗi.")}'

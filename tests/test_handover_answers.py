@@ -51,6 +51,7 @@ async def test_staff_answer_reaches_the_web_chat_once(hub):  # noqa: F811
     csrf = await login(hub, "canbo", "mk-canbo-1")
     page = await (await hub.client.get("/console")).text()
     assert "giá vàng hôm nay" in page and f'action="{action}"' in page and "Gửi trả lời" in page
+    assert "1 câu hỏi đang chờ cán bộ trả lời." in page
     assert (await hub.client.post(action, data={"text": STAFF_TEXT})).status == 403  # no form token
     resp = await hub.client.post(action, data={"csrf": csrf, "text": "   "})
     assert resp.status == 400 and "Hãy nhập nội dung trả lời." in await resp.text()
@@ -76,6 +77,7 @@ async def test_staff_answer_reaches_the_web_chat_once(hub):  # noqa: F811
     assert len((await resp.json())["messages"]) == 1  # nothing more came
     page = await (await hub.client.get("/console")).text()
     assert "đã gửi tới người dân" in page and f'action="{action}"' not in page
+    assert "0 câu hỏi đang chờ cán bộ trả lời." in page
     async with hub.hub.sessions() as s:
         audit = (await s.exec(select(AuditLog).where(AuditLog.action == "faq_handover_answer"))).all()
         question = await s.get(FaqQuery, question.id)
@@ -107,6 +109,10 @@ async def test_answer_from_the_conversation_page_returns_to_it(hub):  # noqa: F8
                                  data={"csrf": csrf, "text": "Lớp bơi mở từ 1/6.", "back": "conversation"})
     assert resp.status == 200 and resp.url.path == f"/console/handovers/{question.id}"
     assert "Lớp bơi mở từ 1/6." in await resp.text()
+    # a newer question still waiting is listed before the answered one
+    await _handover(Chat(hub.client), "giá vàng hôm nay bao nhiêu vậy")
+    page = await (await hub.client.get("/console")).text()
+    assert page.index("giá vàng hôm nay") < page.index("lớp dạy bơi")
 
 
 async def test_an_unsent_answer_queued_again_is_still_sent_once(hub):  # noqa: F811
