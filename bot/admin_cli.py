@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.timefmt import vn_time
 from storage import repo
 from storage.db import make_async_engine
-from storage.models import Channel, ChannelIdentity, Message, StaffUser, Unit
+from storage.models import Channel, StaffUser, Unit
 
 # ---------------------------------------------------------------- unit
 
@@ -253,23 +253,15 @@ async def outbox_failed(settings: Settings, args: argparse.Namespace) -> None:
 
 async def outbox_retry(settings: Settings, args: argparse.Namespace) -> None:
     """Send failed messages again (after a channel was re-authorised, say)."""
-    from bot.pipeline import OUTBOX, outbox_payload
+    from bot.outbox import NotRetryable, reset_failed
+    from bot.pipeline import OUTBOX
     from bot.queue import make_queue
 
     async def run(session) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
-        jobs = []
-        for message_id in args.ids:
-            msg = await session.get(Message, message_id)
-            if msg is None or msg.direction != "out" or msg.status != "failed":
-                raise CliError(f"#{message_id} không phải tin gửi lỗi / not a failed message")
-            identity = await session.get(ChannelIdentity, msg.identity_id) if msg.identity_id else None
-            if identity is None:
-                raise CliError(f"#{message_id}: người nhận đã bị xóa / recipient deleted")
-            msg.status, msg.error, msg.attempts = "pending", None, 0
-            session.add(msg)
-            jobs.append((f"{msg.channel_id}:{identity.platform_user_id}",
-                         outbox_payload(message_id, identity, msg.channel_id)))
-        return jobs
+        try:
+            return [await reset_failed(session, message_id) for message_id in args.ids]
+        except NotRetryable as exc:
+            raise CliError(str(exc)) from None
 
     jobs = await with_session(settings, run)
     engine = make_async_engine(settings.database_url)

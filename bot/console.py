@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from bot import console_faq, console_handovers, login_guard
+from bot import console_faq, console_handovers, console_messages, login_guard
 from bot.console_page import (
     COOKIE,
     SESSION_DAYS,
@@ -121,9 +121,11 @@ async def console(request: web.Request) -> web.Response:
                      e(names.get(c.unit_id, "")),
                      f'<span class="warn" title="{e(c.status_note or "")}">Cần cấp quyền lại</span>'
                      if c.needs_reauth else ("Hoạt động" if c.active else "Đã tắt")] for c in channels]
+    by_id = {c.id: c for c in channels}
     failed_rows = [[vn_time(m.created_at), e(names.get(m.unit_id, "")),
                     "Ngoài thời hạn tương tác" if m.status == "window_expired" else "Gửi lỗi",
-                    e((m.text or "")[:80]), e(m.error or "")] for m in failed]
+                    e((m.text or "")[:80]), e(m.error or ""),
+                    console_messages.retry_cell(request, m, by_id.get(m.channel_id))] for m in failed]
     handover_rows = [[vn_time(q.created_at), e(names.get(q.unit_id, "")),
                       f'{e(q.text)}<br><a href="/console/handovers/{q.id}">Xem hội thoại</a>',
                       console_handovers.answer_cell(request, q, answers.get(q.answer_message_id))]
@@ -136,7 +138,7 @@ async def console(request: web.Request) -> web.Response:
             f'<section><h3>Câu hỏi chuyển cho cán bộ</h3><p>{waiting} câu hỏi đang chờ cán bộ trả lời.</p>'
             f'{table(["Thời gian", "Đơn vị", "Câu hỏi", "Trả lời"], handover_rows, "Chưa có câu hỏi nào.")}</section>'
             f'<section><h3>Tin nhắn gửi lỗi</h3>'
-            f'{table(["Thời gian", "Đơn vị", "Tình trạng", "Nội dung", "Lỗi"], failed_rows, "Không có tin nhắn lỗi.")}'
+            f'{table(["Thời gian", "Đơn vị", "Tình trạng", "Nội dung", "Lỗi", ""], failed_rows, "Không có tin nhắn lỗi.")}'
             f'</section><section><h3>Kênh</h3>'
             f'{table(["Nền tảng", "Tên", "Đơn vị", "Trạng thái"], channel_rows, "Chưa có kênh nào.")}</section></main>')
     return page("Bảng điều khiển", body)
@@ -145,6 +147,7 @@ async def console(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     console_faq.setup(app)
     console_handovers.setup(app)
+    console_messages.setup(app)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

@@ -73,6 +73,10 @@ def forbidden(message: str) -> web.HTTPError:
     return _error_page(web.HTTPForbidden, "Không được phép", message)
 
 
+def conflict(message: str) -> web.HTTPError:
+    return _error_page(web.HTTPConflict, "Chưa làm được", message)
+
+
 def not_found(message: str) -> web.HTTPError:
     return _error_page(web.HTTPNotFound, "Không tìm thấy", message)
 

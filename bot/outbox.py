@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.faults import crash_point
 from bot.hub import Hub
@@ -24,7 +25,7 @@ from bot.queue import Job
 from connectors.base import Outbound, SendError, SendErrorKind
 from connectors.windows import WINDOW_EXPIRED_NOTE, human_agent, window_open
 from storage.db import session_scope
-from storage.models import Channel, Message, utcnow
+from storage.models import Channel, ChannelIdentity, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,32 @@ class Outcome:
 ACK = Outcome("ack")
 
 
+def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) -> dict:
+    """What the sender needs without reading the identity again (the row stays the source of truth)."""
+    last = identity.last_interaction_at
+    return {"message_id": message_id, "channel_id": channel_id, "user_id": identity.platform_user_id,
+            "last_at": last.timestamp() if last else None}
+
+
+
+class NotRetryable(Exception):
+    """A message that cannot be sent again (message in Vietnamese / English)."""
+
+
+async def reset_failed(session: AsyncSession, message_id: int) -> tuple[str, dict]:
+    """Make a failed outbound message pending again (after its channel was re-authorised, say) and
+    return the outbox job that sends it; the caller queues it after committing."""
+    msg = await session.get(Message, message_id)
+    if msg is None or msg.direction != "out" or msg.status != "failed":
+        raise NotRetryable(f"#{message_id} không phải tin gửi lỗi / not a failed message")
+    identity = await session.get(ChannelIdentity, msg.identity_id) if msg.identity_id else None
+    if identity is None:
+        raise NotRetryable(f"#{message_id}: người nhận đã bị xóa / recipient deleted")
+    msg.status, msg.error, msg.attempts = "pending", None, 0
+    session.add(msg)
+    return f"{msg.channel_id}:{identity.platform_user_id}", outbox_payload(message_id, identity, msg.channel_id)
+
+
 async def send_job(hub: Hub, job: Job) -> None:
     """Handle one outbox job: the queue job is acked, retried or dead-lettered here."""
     # "tries": attempts already made inline by the inbound job before it handed the message over.
@@ -111,7 +138,7 @@ async def deliver(hub: Hub, payload: dict, attempt: int, *, body: dict | None = 
     inbound job): the row is not read again. ``max_wait``: if the rate limit asks to wait longer,
     give up with "retry" (the caller hands the message to the outbox instead of blocking).
     """
-    # Every outbox payload is made by bot.pipeline.outbox_payload: the recipient travels with it.
+    # Every outbox payload is made by outbox_payload: the recipient travels with it.
     message_id, user_id = int(payload["message_id"]), payload.get("user_id")
     last_at = datetime.fromtimestamp(payload["last_at"], UTC) if payload.get("last_at") else None
     if body is None:

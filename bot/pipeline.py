@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.faults import crash_point
 from bot.hub import Hub
-from bot.outbox import deliver
+from bot.outbox import deliver, outbox_payload
 from connectors.base import EventKind, Inbound
 from handlers.base import Context
 from storage import repo
@@ -155,10 +155,3 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
     ids = (await conn.execute(_INSERT_MANY, rows)).scalars().all()
     return [(key, outbox_payload(mid, identity, channel.id), row["body"] if inline else None)  # type: ignore[arg-type]
             for mid, row in zip(ids, rows, strict=True)]
-
-
-def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) -> dict:
-    """What the sender needs without reading the identity again (the row stays the source of truth)."""
-    last = identity.last_interaction_at
-    return {"message_id": message_id, "channel_id": channel_id, "user_id": identity.platform_user_id,
-            "last_at": last.timestamp() if last else None}

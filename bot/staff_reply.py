@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.hub import Hub
-from bot.pipeline import OUTBOX, outbox_payload
+from bot.outbox import outbox_payload
+from bot.pipeline import OUTBOX
 from connectors.base import Outbound
 from storage.db import session_scope
 from storage.models import ChannelIdentity, FaqQuery, Message, StaffUser, utcnow
