@@ -93,7 +93,13 @@ async def conversation(request: web.Request) -> web.Response:
     e = html.escape
     rows = []
     for m in reversed(messages):
-        who = "Người dân" if m.direction == "in" else ("Cán bộ" if (m.body or {}).get("human") else "Bot")
+        body = m.body or {}
+        if m.kind == "echo":
+            if not (body.get("info") or {}).get("admin"):
+                continue  # the platform's copy of a message we sent: already listed as ours
+            who = "Cán bộ (trên ứng dụng của nền tảng)"
+        else:
+            who = "Người dân" if m.direction == "in" else ("Cán bộ" if body.get("human") else "Bot")
         text = m.text if m.text else KIND_NAMES.get(m.kind, f"[{m.kind}]")
         rows.append([vn_time(m.created_at), who, e(text or "")])
     names = {u.id: u.name for u in units}

@@ -126,6 +126,12 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
             if following is not None:
                 identity.following = following
             session.add(identity)
+    elif event.user_id and event.kind == EventKind.ECHO:
+        # a message the page/OA sent to this citizen (ours, or typed by a person in the platform's own
+        # inbox): kept with the conversation — and erased with it — but never a contact of theirs
+        found = await repo.existing_identity(session, channel.id, event.user_id)  # type: ignore[arg-type]
+        if found is not None:
+            identity, citizen = found
 
     replies = []
     if identity is not None and citizen is not None and event.kind in ANSWERED and channel.active \
@@ -143,7 +149,7 @@ async def _process(hub: Hub, session, event: Inbound) -> list[tuple[str, dict, d
     stored_id = (await conn.execute(_INSERT_ONE, [{
         **common, "direction": "in", "platform_id": event.event_id, "idempotency_key": None,
         "kind": event.kind.value, "text": event.text, "reply_to_id": None, "status": status,
-        "body": {"event": event.raw_event, "payload": event.payload, "raw": event.raw}}])).scalar_one()
+        "body": {"event": event.raw_event, "payload": event.payload, "raw": event.raw, "info": event.info}}])).scalar_one()
     if not replies:
         return []
     # Inline sending keeps replies in order only if nothing older of this citizen waits in the outbox.

@@ -54,7 +54,7 @@ async def identity_for(session: AsyncSession, channel: Channel, platform_user_id
 
     Returns (identity, citizen, created).
     """
-    found = (await session.exec(_IDENTITY, params={"channel_id": channel.id, "user": platform_user_id})).first()
+    found = await existing_identity(session, channel.id, platform_user_id)  # type: ignore[arg-type]
     if found is not None:
         return found[0], found[1], False
     # One conversation is handled by one worker at a time (the queue orders by conversation), so
@@ -68,6 +68,13 @@ async def identity_for(session: AsyncSession, channel: Channel, platform_user_id
     session.add(identity)
     await session.flush()
     return identity, citizen, True
+
+
+async def existing_identity(session: AsyncSession, channel_id: int, platform_user_id: str,
+                            ) -> tuple[ChannelIdentity, Citizen] | None:
+    """The identity and citizen if this user has written to the channel before (never creates one)."""
+    found = (await session.exec(_IDENTITY, params={"channel_id": channel_id, "user": platform_user_id})).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 async def inbound_message_id(session: AsyncSession, channel_id: int, platform_id: str) -> int | None:

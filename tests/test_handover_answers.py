@@ -195,3 +195,38 @@ async def test_facebook_answer_days_later_needs_the_human_agent_tag(env):  # noq
     [last] = [m for m in graph.sent if m["recipient"]["id"] == "psid-late2" and
               m["message"].get("text") == "Thứ ba và thứ sáu."]
     assert (last["messaging_type"], last["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+
+
+async def test_conversation_shows_what_a_person_typed_in_the_zalo_oa_tool(env):  # noqa: F811
+    from bot.seed import hash_password
+    from tests.simulators.signing import zalo_echo_event
+    from tests.test_e2e_platforms import APP_ID, OA_ID, post_zalo, zalo_text
+
+    zalo = env.sims["zalo"]
+    assert (await post_zalo(env, zalo_text("u-echo", "menu", "m-e1"))).status == 200
+    await wait_until(lambda: len(zalo.sent) == 1, what="the bot's menu")
+    for event in (zalo_echo_event(APP_ID, OA_ID, "u-echo", zalo.sent[0].message["text"], "m-e2"),  # our own
+                  zalo_echo_event(APP_ID, OA_ID, "u-echo", "Chú ơi mai lên xã ký giấy nhé", "m-e3", admin_id="ad1"),
+                  zalo_echo_event(APP_ID, OA_ID, "u-stranger", "Tin gửi người chưa từng nhắn", "m-e4", admin_id="ad1")):
+        assert (await post_zalo(env, event)).status == 200
+
+    async def stored() -> bool:
+        async with env.hub.sessions() as s:
+            return len((await s.exec(select(Message).where(Message.kind == "echo"))).all()) == 3
+    await wait_until(stored, what="the echoes stored")
+    async with session_scope(env.hub.sessions) as s:
+        identity = (await s.exec(select(ChannelIdentity).where(ChannelIdentity.platform_user_id == "u-echo"))).one()
+        echoes = (await s.exec(select(Message).where(Message.kind == "echo").order_by(Message.platform_id))).all()
+        assert [e.citizen_id for e in echoes] == [identity.citizen_id, identity.citizen_id, None]  # no new citizen
+        assert len((await s.exec(select(ChannelIdentity))).all()) == 1
+        question = FaqQuery(unit_id=env.units["XA1"].id, channel_id=identity.channel_id,
+                            citizen_id=identity.citizen_id, text="cho hỏi lịch ký giấy", outcome="handover")
+        s.add(question)
+        s.add(StaffUser(username="canbo", password_hash=hash_password("mk-canbo-1"), role="staff",
+                        unit_id=env.units["XA1"].id))
+    resp = await env.client.post("/login", data={"username": "canbo", "password": "mk-canbo-1"})
+    assert resp.status == 200
+    html = await (await env.client.get(f"/console/handovers/{question.id}")).text()
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>(.*?)</td></tr>", html)
+    assert [who for who, _ in rows] == ["Người dân", "Bot", "Cán bộ (trên ứng dụng của nền tảng)"]
+    assert rows[2][1] == "Chú ơi mai lên xã ký giấy nhé"
