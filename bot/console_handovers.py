@@ -13,7 +13,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlmodel import col, select
 
-from bot.console_page import check_csrf, csrf_field, header, not_found, page, require_user, scope_of, table
+from bot.console_page import csrf_field, header, not_found, page, require_user, scope_of, staff_post, table
 from bot.staff_reply import MAX_ANSWER, AnswerError, answer_handover
 from bot.timefmt import vn_time
 from bot.web import HUB
@@ -57,20 +57,15 @@ def _error(request: web.Request, user: StaffUser, exc: AnswerError) -> web.Respo
 
 async def answer(request: web.Request) -> web.Response:
     """POST an answer to a handed-over question (or queue an unsent one again)."""
-    user = await require_user(request)
-    form = await request.post()
-    check_csrf(request, form.get("csrf"))
-    question_id = parse_id(request.match_info["question_id"])
-    hub = request.app[HUB]
-    async with hub.sessions() as session:
-        scope = scope_of(user, list((await session.exec(select(Unit))).all()))
+    post = await staff_post(request, "question_id")
+    question_id = post.target_id
     try:
         if question_id is None:
             raise AnswerError(404, "Không tìm thấy câu hỏi này trong đơn vị của bạn.")
-        await answer_handover(hub, user, scope, question_id, str(form.get("text") or ""))
+        await answer_handover(request.app[HUB], post.user, post.scope, question_id, str(post.form.get("text") or ""))
     except AnswerError as exc:
-        return _error(request, user, exc)
-    back = f"/console/handovers/{question_id}" if form.get("back") == "conversation" else "/console"
+        return _error(request, post.user, exc)
+    back = f"/console/handovers/{question_id}" if post.form.get("back") == "conversation" else "/console"
     raise web.HTTPSeeOther(back)
 
 

@@ -9,15 +9,14 @@ cannot be sent again and get no button.
 from __future__ import annotations
 
 from aiohttp import web
-from sqlmodel import select
 
-from bot.console_page import check_csrf, conflict, csrf_field, not_found, require_user, scope_of
+from bot.console_page import conflict, csrf_field, not_found, staff_post
 from bot.outbox import NotRetryable, reset_failed
 from bot.pipeline import OUTBOX
 from bot.web import HUB
 from storage.db import session_scope
-from storage.models import Channel, Message, Unit
-from storage.repo import audit, parse_id
+from storage.models import Channel, Message
+from storage.repo import audit
 
 
 def retry_cell(request: web.Request, message: Message, channel: Channel | None) -> str:
@@ -35,15 +34,11 @@ def retry_cell(request: web.Request, message: Message, channel: Channel | None) 
 
 
 async def retry(request: web.Request) -> web.Response:
-    user = await require_user(request)
-    form = await request.post()
-    check_csrf(request, form.get("csrf"))
-    message_id = parse_id(request.match_info["message_id"])
+    post = await staff_post(request, "message_id")
     hub = request.app[HUB]
     async with session_scope(hub.sessions) as session:
-        scope = scope_of(user, list((await session.exec(select(Unit))).all()))
-        message = await session.get(Message, message_id) if message_id is not None else None
-        if message is None or message.unit_id not in scope:
+        message = await session.get(Message, post.target_id) if post.target_id is not None else None
+        if message is None or message.unit_id not in post.scope:
             raise not_found("Không tìm thấy tin nhắn này trong đơn vị của bạn.")
         channel = await session.get(Channel, message.channel_id)
         if channel is None or not channel.active or channel.needs_reauth:
@@ -52,7 +47,7 @@ async def retry(request: web.Request) -> web.Response:
             job = await reset_failed(session, message.id)  # type: ignore[arg-type]
         except NotRetryable:
             raise conflict("Tin nhắn này không gửi lại được (đã gửi, đang gửi hoặc người nhận đã bị xóa).") from None
-        audit(session, user.username, "message_retry", message.unit_id, message_id=message.id)
+        audit(session, post.user.username, "message_retry", message.unit_id, message_id=message.id)
     await hub.queue.enqueue(OUTBOX, *job)
     raise web.HTTPSeeOther("/console")
 

@@ -3,7 +3,7 @@
 Sessions are server side (``staff_session``), so every web replica sees them; the cookie holds a
 random token whose SHA-256 is stored. Roles and units decide what a person sees: an administrator
 sees everything, everyone else their unit and the units below it (a commune's staff never see
-another commune's data).  Used by :mod:`bot.console` and :mod:`bot.console_faq`.
+another commune's data).  Used by every ``bot.console*`` module.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import html
 import secrets
+from dataclasses import dataclass
 
 from aiohttp import web
+from multidict import MultiDictProxy
 from sqlmodel import select
 
 from bot.web import HUB
 from storage.models import StaffSession, StaffUser, Unit, utcnow
-from storage.repo import unit_subtree_ids
+from storage.repo import parse_id, unit_subtree_ids
 
 COOKIE = "coso_session"
 SESSION_DAYS = 7
@@ -106,6 +108,26 @@ async def require_user(request: web.Request) -> StaffUser:
     if user is None:
         raise web.HTTPFound("/login")
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPost:
+    """A console form sent by a logged-in staff member, its token checked."""
+
+    user: StaffUser
+    form: MultiDictProxy
+    target_id: int | None  # the id in the URL (``None`` when it is not a valid id)
+    scope: set[int]  # the units the staff member manages
+
+
+async def staff_post(request: web.Request, id_name: str) -> StaffPost:
+    """Log-in, form token and scope of a console POST whose URL names a row by ``id_name``."""
+    user = await require_user(request)
+    form = await request.post()
+    check_csrf(request, form.get("csrf"))
+    async with request.app[HUB].sessions() as session:
+        scope = scope_of(user, list((await session.exec(select(Unit))).all()))
+    return StaffPost(user, form, parse_id(request.match_info[id_name]), scope)
 
 
 def scope_of(user: StaffUser, units: list[Unit]) -> set[int]:
