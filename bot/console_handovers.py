@@ -74,7 +74,7 @@ async def conversation(request: web.Request) -> web.Response:
     user = await require_user(request)
     question_id = parse_id(request.match_info["question_id"])
     hub = request.app[HUB]
-    async with hub.sessions() as session:
+    async with session_scope(hub.sessions) as session:
         units = list((await session.exec(select(Unit))).all())
         q = await session.get(FaqQuery, question_id) if question_id is not None else None
         if q is None or q.outcome != "handover" or q.unit_id not in scope_of(user, units):
@@ -83,8 +83,7 @@ async def conversation(request: web.Request) -> web.Response:
             Message.channel_id == q.channel_id, Message.citizen_id == q.citizen_id)
             .order_by(col(Message.id).desc()).limit(HISTORY))).all()) if q.citizen_id is not None else []
         answer_msg = await session.get(Message, q.answer_message_id) if q.answer_message_id else None
-    async with session_scope(hub.sessions) as session:  # who read a citizen's messages is on record
-        audit(session, user.username, "view_conversation", q.unit_id, question_id=q.id)
+        audit(session, user.username, "view_conversation", q.unit_id, question_id=q.id)  # who read it is on record
     e = html.escape
     rows = []
     for m in reversed(messages):

@@ -83,26 +83,24 @@ async def collect(hub: Hub) -> list[Metric]:
         for c in channels.values():
             up.add_metric(labels(c.id), float(c.active and not c.needs_reauth))  # type: ignore[arg-type]
             reauth.add_metric(labels(c.id), float(c.needs_reauth))  # type: ignore[arg-type]
-        counts = (await session.exec(
-            select(Message.channel_id, Message.status, func.count(), func.min(Message.created_at))
-            .where(Message.direction == "out", col(Message.status).in_(WATCHED_STATUSES))
-            .group_by(Message.channel_id, Message.status))).all()
+        # zeros too, so that an alert's series exists before the first failure
+        by_status: dict[tuple[int, str], tuple[int, datetime | None]] = {
+            (channel_id, status): (0, None) for channel_id in channels for status in WATCHED_STATUSES}
+        for channel_id, status, n, first in (await session.exec(
+                select(Message.channel_id, Message.status, func.count(), func.min(Message.created_at))
+                .where(Message.direction == "out", col(Message.status).in_(WATCHED_STATUSES))
+                .group_by(Message.channel_id, Message.status))).all():
+            by_status[(channel_id, status)] = (n, first)
         handovers = dict.fromkeys(codes, (0, None))
         for unit_id, n, first in (await session.exec(
                 select(FaqQuery.unit_id, func.count(), func.min(FaqQuery.created_at))
                 .where(FaqQuery.outcome == "handover", col(FaqQuery.answered_at).is_(None))
                 .group_by(FaqQuery.unit_id))).all():
             handovers[unit_id] = (n, first)
-    seen: set[tuple[int, str]] = set()
-    for channel_id, status, n, first in counts:
+    for (channel_id, status), (n, first) in by_status.items():
         outbound.add_metric([*labels(channel_id), status], n)
-        seen.add((channel_id, status))
         if status == "pending" and first is not None:
             oldest.add_metric(labels(channel_id), _seconds_since(first, now))
-    for channel_id in channels:  # zeros too, so that an alert's series exists before the first failure
-        for status in WATCHED_STATUSES:
-            if (channel_id, status) not in seen:
-                outbound.add_metric([*labels(channel_id), status], 0)
     for unit_id, (n, first) in handovers.items():
         waiting.add_metric([codes.get(unit_id, "?")], n)
         if first is not None:

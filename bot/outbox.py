@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.faults import crash_point
 from bot.hub import Hub
 from bot.queue import Job
-from connectors.base import Outbound, SendError, SendErrorKind
+from connectors.base import Outbound, SendError, SendErrorKind, conversation_key
 from connectors.windows import WINDOW_EXPIRED_NOTE, human_agent, window_open
 from storage.db import session_scope
 from storage.models import Channel, ChannelIdentity, Message, utcnow
@@ -99,6 +99,11 @@ def outbox_payload(message_id: int, identity: ChannelIdentity, channel_id: int) 
             "last_at": last.timestamp() if last else None}
 
 
+def outbox_job(message_id: int, identity: ChannelIdentity, channel_id: int) -> tuple[str, dict]:
+    """(queue key, payload) of the outbox job sending a stored message: keyed by the conversation, so
+    it runs after what the citizen sent before and never beside another send to them."""
+    return conversation_key(channel_id, identity.platform_user_id), outbox_payload(message_id, identity, channel_id)
+
 
 class NotRetryable(Exception):
     """A message that cannot be sent again (message in Vietnamese / English)."""
@@ -115,7 +120,7 @@ async def reset_failed(session: AsyncSession, message_id: int) -> tuple[str, dic
         raise NotRetryable(f"#{message_id}: người nhận đã bị xóa / recipient deleted")
     msg.status, msg.error, msg.attempts = "pending", None, 0
     session.add(msg)
-    return f"{msg.channel_id}:{identity.platform_user_id}", outbox_payload(message_id, identity, msg.channel_id)
+    return outbox_job(message_id, identity, msg.channel_id)
 
 
 async def send_job(hub: Hub, job: Job) -> None:

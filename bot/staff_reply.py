@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.hub import Hub
-from bot.outbox import outbox_payload
+from bot.outbox import outbox_job
 from bot.pipeline import OUTBOX
 from connectors.base import Outbound
 from storage.db import session_scope
@@ -64,7 +64,7 @@ async def answer_handover(hub: Hub, user: StaffUser, scope: set[int], question_i
                 message = await session.get(Message, question.answer_message_id)
                 if message is None or message.status != "pending" or identity is None:
                     return Answered(question.answer_message_id, message.status if message else "deleted", False)
-                job = _job(message, identity)
+                job = outbox_job(message.id, identity, message.channel_id)  # type: ignore[arg-type]
             else:
                 if not text:
                     raise AnswerError(400, "Hãy nhập nội dung trả lời.")
@@ -83,7 +83,7 @@ async def answer_handover(hub: Hub, user: StaffUser, scope: set[int], question_i
                 session.add(question)
                 audit(session, user.username, "faq_handover_answer", question.unit_id, question_id=question.id,
                       message_id=message.id)
-                job = _job(message, identity)
+                job = outbox_job(message.id, identity, message.channel_id)  # type: ignore[arg-type]
     except IntegrityError:
         if _raced:
             raise
@@ -91,8 +91,3 @@ async def answer_handover(hub: Hub, user: StaffUser, scope: set[int], question_i
         return await answer_handover(hub, user, scope, question_id, "", _raced=True)
     await hub.queue.enqueue(OUTBOX, *job)
     return Answered(job[1]["message_id"], "pending", True)
-
-
-def _job(message: Message, identity: ChannelIdentity) -> tuple[str, dict]:
-    return (f"{message.channel_id}:{identity.platform_user_id}",
-            outbox_payload(message.id, identity, message.channel_id))  # type: ignore[arg-type]

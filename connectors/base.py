@@ -50,6 +50,12 @@ class Location:
     longitude: float
 
 
+def conversation_key(channel_id: int, user_id: str | None) -> str:
+    """The queue key of one citizen's conversation on one channel: its jobs (what they sent, what is
+    sent to them) run one at a time, in order."""
+    return f"{channel_id}:{user_id or '-'}"
+
+
 @dataclass(slots=True)
 class Inbound:
     """One event from a platform, normalised.
@@ -80,7 +86,7 @@ class Inbound:
     @property
     def conversation_key(self) -> str:
         """Events with the same key are handled in order."""
-        return f"{self.channel_id}:{self.user_id or '-'}"
+        return conversation_key(self.channel_id, self.user_id)
 
     def to_dict(self) -> dict[str, Any]:
         # By hand rather than dataclasses.asdict (which deep-copies everything): this runs for every webhook.
